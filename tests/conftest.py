@@ -1,0 +1,15 @@
+"""Marks every test with the area it lives in, so `pytest -m <area>` selects one part."""
+
+from pathlib import Path
+
+import pytest
+
+AREAS = {"app", "infra", "playbooks", "policies", "platform_tools", "loadtests", "bench"}
+TESTS_ROOT = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(item.fspath).relative_to(TESTS_ROOT).parts
+        if parts and parts[0] in AREAS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
