@@ -2,12 +2,17 @@
 
 import typer
 
+from platform_tools.kube_bench.cli import app as kube_bench_app
+
 app = typer.Typer(help="Campus Platform operations: backups, archives, rollovers, runbooks, gates.")
 
 
 @app.callback()
 def main() -> None:
     """Campus Platform operations."""
+
+
+app.add_typer(kube_bench_app, name="kube-bench")
 
 
 if __name__ == "__main__":
