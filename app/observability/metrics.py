@@ -1,0 +1,62 @@
+"""The app's Prometheus metrics. The names are a contract: policies/ alerts and charts on them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from app import __version__
+
+if TYPE_CHECKING:
+    from app.propagation.propagate import Outcome
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+HTTP_REQUESTS = Counter(
+    "campus_http_requests", "HTTP requests answered", ["method", "route", "status"]
+)
+HTTP_DURATION = Histogram(
+    "campus_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=_LATENCY_BUCKETS,
+)
+HTTP_IN_FLIGHT = Gauge(
+    "campus_http_requests_in_flight", "Requests being served now", multiprocess_mode="livesum"
+)
+HTTP_SHED = Counter(
+    "campus_http_requests_shed", "Requests refused early to protect the service", ["reason"]
+)
+
+PROPAGATION_RUNS = Counter("campus_propagation_runs", "Propagations completed", ["trigger"])
+PROPAGATION_ERRORS = Counter("campus_propagation_errors", "Propagations that failed", ["trigger"])
+PROPAGATION_CREATED = Counter(
+    "campus_propagation_participations_created", "Participations created", ["trigger"]
+)
+PROPAGATION_REMOVED = Counter(
+    "campus_propagation_participations_removed", "Participations removed", ["trigger"]
+)
+PROPAGATION_WAITLISTED = Counter(
+    "campus_propagation_waitlisted", "New participations placed on a waitlist", ["trigger"]
+)
+PROPAGATION_DURATION = Histogram(
+    "campus_propagation_duration_seconds",
+    "Time one propagation took inside its transaction",
+    ["trigger"],
+    buckets=_LATENCY_BUCKETS,
+)
+
+APP_INFO = Gauge(
+    "campus_app_info", "The running app's version", ["version"], multiprocess_mode="max"
+)
+APP_INFO.labels(__version__).set(1)
+
+
+def record_propagation(trigger: str, outcome: Outcome, seconds: float) -> None:
+    """Count one completed propagation."""
+    PROPAGATION_RUNS.labels(trigger).inc()
+    PROPAGATION_CREATED.labels(trigger).inc(outcome.created)
+    PROPAGATION_REMOVED.labels(trigger).inc(outcome.removed)
+    PROPAGATION_WAITLISTED.labels(trigger).inc(outcome.waitlisted)
+    PROPAGATION_DURATION.labels(trigger).observe(seconds)

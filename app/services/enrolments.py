@@ -1,0 +1,328 @@
+"""Enrolments: create (one or a batch), change, cancel, read. Every write propagates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, literal, select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from app import clock
+from app.domain import values
+from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
+from app.propagation.propagate import propagate
+from app.propagation.scope import Scope
+from app.services.enrolment_rules import Selection, check_selections
+from app.services.pages import page
+from app.services.references import rows_by_id
+from app.store.json_rows import json_rows
+from app.store.schema import (
+    enrolment,
+    enrolment_choice,
+    enrolment_exemption,
+    enrolment_group,
+    learner,
+    participation,
+    step,
+)
+from app.store.types import UtcDateTime
+
+MAX_BATCH = 10_000
+LINKS = (
+    ("groups", enrolment_group, "group_id"),
+    ("choices", enrolment_choice, "element_id"),
+    ("exemptions", enrolment_exemption, "element_id"),
+)
+
+
+def create_enrolment(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
+    """One enrolment: the batch path with a batch of one, so both behave the same."""
+    ids, outcome = _create(conn, [body], batch=False)
+    return {
+        "id": ids[0],
+        "participations_created": outcome.created,
+        "waitlisted": outcome.waitlisted,
+    }
+
+
+def create_enrolments(conn: Connection, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Up to MAX_BATCH enrolments, all or nothing, in a constant number of statements."""
+    ids, outcome = _create(conn, items, batch=True)
+    return {"ids": ids, "participations_created": outcome.created, "waitlisted": outcome.waitlisted}
+
+
+def _create(conn: Connection, items: list[dict[str, Any]], *, batch: bool):  # type: ignore[no-untyped-def]
+    def prefix(i: int) -> str:
+        return f"enrolments[{i}]." if batch else ""
+
+    errors: list[FieldError] = []
+    rows: list[dict[str, Any]] = []
+    for i, item in enumerate(items):
+        try:
+            year = values.academic_year(item["academic_year"], prefix(i) + "academic_year")
+            start = values.calendar_date(item["start_date"], prefix(i) + "start_date")
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
+            continue
+        rows.append(
+            {
+                "learner_id": item["learner_id"],
+                "step_id": item["step_id"],
+                "academic_year": year,
+                "start_date": start,
+            }
+        )
+    collect(errors)
+
+    learners = rows_by_id(conn, learner, (r["learner_id"] for r in rows))
+    steps = rows_by_id(conn, step, (r["step_id"] for r in rows))
+    selections = []
+    for i, (item, row) in enumerate(zip(items, rows, strict=True)):
+        if row["learner_id"] not in learners:
+            errors.append(FieldError(prefix(i) + "learner_id", f"no learner {row['learner_id']}"))
+        if row["step_id"] not in steps:
+            errors.append(FieldError(prefix(i) + "step_id", f"no step {row['step_id']}"))
+            continue
+        selections.append(_selection(prefix(i), row["step_id"], item))
+    errors.extend(check_selections(conn, selections))
+    collect(errors)
+
+    keys = [(r["learner_id"], r["step_id"], r["academic_year"]) for r in rows]
+    first_seen: dict[tuple[int, int, str], int] = {}
+    for i, key in enumerate(keys):
+        if key in first_seen:
+            errors.append(
+                FieldError(
+                    prefix(i) + "learner_id",
+                    f"same learner, step and year as enrolments[{first_seen[key]}]",
+                )
+            )
+        first_seen.setdefault(key, i)
+    collect(errors, Conflict)
+    _refuse_existing(conn, rows, keys, prefix)
+
+    new = json_rows(
+        conn.dialect.name,
+        "new_enrolments",
+        {"learner_id": "int", "step_id": "int", "academic_year": "str", "start_date": "date"},
+        rows,
+    )
+    columns = ["learner_id", "step_id", "academic_year", "start_date", "created_at"]
+    try:
+        inserted = conn.execute(
+            insert(enrolment)
+            .from_select(
+                columns,
+                select(
+                    new.c.learner_id,
+                    new.c.step_id,
+                    new.c.academic_year,
+                    new.c.start_date,
+                    literal(clock.now(), UtcDateTime()),
+                ),
+            )
+            .returning(
+                enrolment.c.id,
+                enrolment.c.learner_id,
+                enrolment.c.step_id,
+                enrolment.c.academic_year,
+            )
+        ).all()
+    except IntegrityError:
+        # A concurrent request enrolled one of these learners between our check and insert.
+        raise Conflict.of(
+            "learner_id", "an active enrolment already exists for this step and year"
+        ) from None
+    id_of = {(r.learner_id, r.step_id, r.academic_year): r.id for r in inserted}
+    ids = [id_of[key] for key in keys]
+    for key, table, column in LINKS:
+        _insert_links(
+            conn,
+            table,
+            column,
+            [
+                {"enrolment_id": enrolment_id, column: value}
+                for enrolment_id, item in zip(ids, items, strict=True)
+                for value in item.get(key, [])
+            ],
+        )
+    outcome = propagate(
+        conn, Scope("enrolment_batch" if batch else "enrolment_create", enrolment_ids=ids)
+    )
+    return ids, outcome
+
+
+def _selection(prefix: str, step_id: int, item: dict[str, Any]) -> Selection:
+    return Selection(
+        prefix, step_id, item.get("groups", []), item.get("choices", []), item.get("exemptions", [])
+    )
+
+
+def _refuse_existing(
+    conn: Connection, rows: list[dict[str, Any]], keys: list[tuple[int, int, str]], prefix
+) -> None:  # type: ignore[no-untyped-def]
+    wanted = json_rows(
+        conn.dialect.name,
+        "wanted",
+        {"learner_id": "int", "step_id": "int", "academic_year": "str"},
+        rows,
+    )
+    taken = {
+        (r.learner_id, r.step_id, r.academic_year): r.id
+        for r in conn.execute(
+            select(
+                enrolment.c.id,
+                enrolment.c.learner_id,
+                enrolment.c.step_id,
+                enrolment.c.academic_year,
+            ).where(
+                enrolment.c.status == "active",
+                tuple_(enrolment.c.learner_id, enrolment.c.step_id, enrolment.c.academic_year).in_(
+                    select(wanted.c.learner_id, wanted.c.step_id, wanted.c.academic_year)
+                ),
+            )
+        )
+    }
+    collect(
+        [
+            FieldError(
+                prefix(i) + "learner_id",
+                f"already enrolled in this step and year (enrolment {taken[key]})",
+            )
+            for i, key in enumerate(keys)
+            if key in taken
+        ],
+        Conflict,
+    )
+
+
+def _insert_links(conn: Connection, table, column: str, rows: list[dict[str, int]]) -> None:  # type: ignore[no-untyped-def]
+    if rows:
+        links = json_rows(conn.dialect.name, "links", {"enrolment_id": "int", column: "int"}, rows)
+        conn.execute(
+            insert(table).from_select(
+                ["enrolment_id", column], select(links.c.enrolment_id, links.c[column])
+            )
+        )
+
+
+def _locked(conn: Connection, enrolment_id: int) -> Any:
+    row = conn.execute(
+        select(enrolment).where(enrolment.c.id == enrolment_id).with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
+    if row.status != "active":
+        raise Conflict.of("enrolment_id", f"enrolment {enrolment_id} is cancelled")
+    return row
+
+
+def update_enrolment(conn: Connection, enrolment_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Replace groups, choices or exemptions, or move the start date; then propagate."""
+    row = _locked(conn, enrolment_id)
+    changes: dict[str, date] = {}
+    if "start_date" in body:
+        changes["start_date"] = values.calendar_date(body["start_date"], "start_date")
+    current = {key: [] for key, _, _ in LINKS}
+    current.update({k: v for k, v in body.items() if k in current})
+    collect(check_selections(conn, [Selection("", row.step_id, **current)]))
+    if changes:
+        conn.execute(enrolment.update().where(enrolment.c.id == enrolment_id).values(**changes))
+    for key, table, column in LINKS:
+        if key in body:
+            conn.execute(delete(table).where(table.c.enrolment_id == enrolment_id))
+            _insert_links(
+                conn, table, column, [{"enrolment_id": enrolment_id, column: v} for v in body[key]]
+            )
+    outcome = propagate(conn, Scope("enrolment_update", enrolment_ids=[enrolment_id]))
+    return {
+        "id": enrolment_id,
+        "participations_created": outcome.created,
+        "participations_removed": outcome.removed,
+    }
+
+
+def cancel_enrolment(conn: Connection, enrolment_id: int) -> dict[str, Any]:
+    """Cancel; future participations go, past ones stay as history, freed seats are refilled."""
+    _locked(conn, enrolment_id)
+    conn.execute(
+        enrolment.update()
+        .where(enrolment.c.id == enrolment_id)
+        .values(status="cancelled", cancelled_at=clock.now())
+    )
+    outcome = propagate(conn, Scope("enrolment_cancel", enrolment_ids=[enrolment_id]))
+    return {"id": enrolment_id, "participations_removed": outcome.removed}
+
+
+def enrolment_learner(conn: Connection, enrolment_id: int) -> int:
+    """The learner an enrolment belongs to, or 404."""
+    learner_id = conn.execute(
+        select(enrolment.c.learner_id).where(enrolment.c.id == enrolment_id)
+    ).scalar()
+    if learner_id is None:
+        raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
+    return learner_id
+
+
+def get_enrolment(conn: Connection, enrolment_id: int) -> dict[str, Any]:
+    """One enrolment with its groups, choices and exemptions."""
+    row = conn.execute(select(enrolment).where(enrolment.c.id == enrolment_id)).mappings().first()
+    if row is None:
+        raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
+    result = {k: row[k] for k in ("id", "learner_id", "step_id", "academic_year", "status")}
+    result["start_date"] = row["start_date"].isoformat()
+    for key, table, column in LINKS:
+        result[key] = list(
+            conn.execute(
+                select(table.c[column])
+                .where(table.c.enrolment_id == enrolment_id)
+                .order_by(table.c[column])
+            ).scalars()
+        )
+    return result
+
+
+def list_participations(
+    conn: Connection, enrolment_id: int, limit: int, after: int
+) -> dict[str, Any]:
+    """The enrolment's participations, past ones included, by activity id."""
+    enrolment_learner(conn, enrolment_id)
+    rows = conn.execute(
+        select(participation.c.activity_id, participation.c.status)
+        .where(participation.c.enrolment_id == enrolment_id, participation.c.activity_id > after)
+        .order_by(participation.c.activity_id)
+        .limit(limit + 1)
+    ).all()
+    return page(
+        rows,
+        limit,
+        lambda r: r.activity_id,
+        lambda r: {"activity_id": r.activity_id, "status": r.status},
+    )
+
+
+def list_learner_enrolments(
+    conn: Connection, learner_id: int, limit: int, after: int
+) -> dict[str, Any]:
+    """A learner's enrolments, cancelled ones included, by id."""
+    if conn.execute(select(learner.c.id).where(learner.c.id == learner_id)).first() is None:
+        raise NotFound.of("learner_id", f"no learner {learner_id}")
+    rows = conn.execute(
+        select(enrolment)
+        .where(enrolment.c.learner_id == learner_id, enrolment.c.id > after)
+        .order_by(enrolment.c.id)
+        .limit(limit + 1)
+    ).all()
+    return page(
+        rows,
+        limit,
+        lambda r: r.id,
+        lambda r: {
+            "id": r.id,
+            "step_id": r.step_id,
+            "academic_year": r.academic_year,
+            "start_date": r.start_date.isoformat(),
+            "status": r.status,
+        },
+    )
