@@ -1,0 +1,279 @@
+"""The enrolment app: migration Job, Deployment, Service, Ingress, HPA and PDB."""
+
+import hashlib
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from campus_infra import k8s as n
+from campus_infra.config import AppConfig, StackConfig
+
+# Seconds a stopping pod keeps serving after it is removed from the Service endpoints:
+# longer than the ingress controller and kube-proxy take to notice, so no request is sent
+# to a process that has already closed its socket.
+PRESTOP_WAIT_SECONDS = 10
+# gunicorn's graceful timeout plus the preStop wait, with margin.
+TERMINATION_GRACE_SECONDS = 45
+# Inside the pod the server must listen on every interface for the Service to reach it.
+SERVE_ARGS = ["serve", "--host", "0.0.0.0", "--port", str(n.APP_PORT)]  # noqa: S104
+OTEL_ENDPOINT = f"http://{n.OTEL_SERVICE}.{n.NS_MONITORING}.svc:4318"
+
+
+def _env(app: AppConfig) -> list[dict[str, Any]]:
+    return [
+        # From a Secret that ops (or an external-secrets controller) create: the URL holds
+        # the password, so it is never written in stack config or in a manifest.
+        {
+            "name": "DATABASE_URL",
+            "valueFrom": {
+                "secretKeyRef": {"name": app.database_secret.name, "key": app.database_secret.key}
+            },
+        },
+        {"name": "APP_WORKERS", "value": str(app.workers)},
+        {"name": "APP_THREADS", "value": str(app.threads)},
+        {"name": "LOG_LEVEL", "value": app.log_level},
+        {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": OTEL_ENDPOINT},
+        {"name": "OTEL_SERVICE_NAME", "value": n.APP_NAME},
+    ]
+
+
+def _container(app: AppConfig, args: list[str], probes: bool) -> dict[str, Any]:
+    _, tmp_mount = n.tmp_volume()
+    container: dict[str, Any] = {
+        "name": "app",
+        "image": app.image,
+        "imagePullPolicy": "Always",
+        "args": args,
+        "env": _env(app),
+        "resources": app.resources.to_k8s(),
+        "securityContext": n.restricted_container_security(),
+        "volumeMounts": [tmp_mount],
+    }
+    if probes:
+        container["ports"] = [{"name": "http", "containerPort": n.APP_PORT, "protocol": "TCP"}]
+        container["livenessProbe"] = {
+            "httpGet": {"path": "/healthz", "port": "http"},
+            "periodSeconds": 10,
+            "timeoutSeconds": 2,
+            "failureThreshold": 3,
+        }
+        container["readinessProbe"] = {
+            "httpGet": {"path": "/readyz", "port": "http"},
+            "periodSeconds": 5,
+            "timeoutSeconds": 2,
+            "failureThreshold": 2,
+        }
+        # Migrations and imports at start may take a while; liveness waits for this.
+        container["startupProbe"] = {
+            "httpGet": {"path": "/healthz", "port": "http"},
+            "periodSeconds": 2,
+            "failureThreshold": 30,
+        }
+        container["lifecycle"] = {"preStop": {"sleep": {"seconds": PRESTOP_WAIT_SECONDS}}}
+    return container
+
+
+def _pod_spec(app: AppConfig, containers: list[dict[str, Any]], restart: str) -> dict[str, Any]:
+    tmp, _ = n.tmp_volume()
+    return {
+        "serviceAccountName": n.APP_NAME,
+        "automountServiceAccountToken": False,
+        "securityContext": n.restricted_pod_security(),
+        "containers": containers,
+        "volumes": [tmp],
+        "restartPolicy": restart,
+    }
+
+
+def migration_job_name(image: str) -> str:
+    """One Job per image: a new image runs its migrations once, before the rollout."""
+    return "campus-migrate-" + hashlib.sha256(image.encode()).hexdigest()[:10]
+
+
+class CampusApp(pulumi.ComponentResource):
+    """Runs the app in namespace `campus`; the Deployment waits for the migration Job."""
+
+    def __init__(
+        self,
+        name: str,
+        config: StackConfig,
+        depends: list[pulumi.Resource],
+        monitoring_crds: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("campus:platform:App", name, None, opts)
+        app = config.app
+        child = pulumi.ResourceOptions(parent=self, depends_on=depends)
+        ns = n.NS_APP
+        app_labels = n.labels(n.APP_NAME, "api", **{"campus.example.org/db-client": "true"})
+        skips = n.checkov_skips(
+            **n.DIGEST_SKIP,
+            CKV_K8S_35="the app reads DATABASE_URL from env; the value stays in its Secret",
+        )
+
+        n_sa = k8s.core.v1.ServiceAccount(
+            "campus-app",
+            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+            automount_service_account_token=False,
+            opts=child,
+        )
+
+        job_labels = n.labels(
+            "campus-migrate", "migration", **{"campus.example.org/db-client": "true"}
+        )
+        job = k8s.batch.v1.Job(
+            "campus-migrate",
+            metadata={
+                "name": migration_job_name(app.image),
+                "namespace": ns,
+                "labels": job_labels,
+                "annotations": skips,
+            },
+            spec={
+                "backoffLimit": 3,
+                "activeDeadlineSeconds": 600,
+                "template": {
+                    "metadata": {"labels": job_labels},
+                    "spec": _pod_spec(app, [_container(app, ["migrate"], probes=False)], "Never"),
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, n_sa]),
+        )
+
+        self.deployment = k8s.apps.v1.Deployment(
+            "campus-app",
+            metadata={
+                "name": n.APP_NAME,
+                "namespace": ns,
+                "labels": app_labels,
+                "annotations": skips,
+            },
+            spec={
+                "replicas": app.min_replicas,
+                "selector": {"matchLabels": n.selector(n.APP_NAME)},
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"},
+                },
+                "template": {
+                    "metadata": {"labels": app_labels},
+                    "spec": {
+                        **_pod_spec(
+                            app,
+                            [
+                                _container(
+                                    app,
+                                    SERVE_ARGS,
+                                    probes=True,
+                                )
+                            ],
+                            "Always",
+                        ),
+                        "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
+                        "topologySpreadConstraints": [
+                            {
+                                "maxSkew": 1,
+                                "topologyKey": "kubernetes.io/hostname",
+                                "whenUnsatisfiable": "ScheduleAnyway",
+                                "labelSelector": {"matchLabels": n.selector(n.APP_NAME)},
+                            }
+                        ],
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, job]),
+        )
+
+        k8s.core.v1.Service(
+            "campus-app",
+            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+            spec={
+                "selector": n.selector(n.APP_NAME),
+                "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+            },
+            opts=child,
+        )
+
+        k8s.networking.v1.Ingress(
+            "campus-app",
+            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+            spec={
+                "ingressClassName": app.ingress_class,
+                # The certificate's Secret is issued out of band (cert-manager or ops).
+                "tls": [{"hosts": [app.host], "secretName": app.tls_secret}],
+                "rules": [
+                    {
+                        "host": app.host,
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {
+                                        "service": {"name": n.APP_NAME, "port": {"name": "http"}}
+                                    },
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+            opts=child,
+        )
+
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            "campus-app",
+            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+            spec={
+                "scaleTargetRef": {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": n.APP_NAME,
+                },
+                "minReplicas": app.min_replicas,
+                "maxReplicas": app.max_replicas,
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {
+                                "type": "Utilization",
+                                "averageUtilization": app.target_cpu_percent,
+                            },
+                        },
+                    }
+                ],
+                # Scale up at once for a rush; scale down slowly so a lull between two
+                # waves does not throw away warm pods.
+                "behavior": {
+                    "scaleUp": {"stabilizationWindowSeconds": 0},
+                    "scaleDown": {"stabilizationWindowSeconds": 300},
+                },
+            },
+            opts=child,
+        )
+
+        # A PDB on a single replica would block every node drain; podinfo's rule.
+        if app.min_replicas > 1:
+            k8s.policy.v1.PodDisruptionBudget(
+                "campus-app",
+                metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+                spec={"maxUnavailable": 1, "selector": {"matchLabels": n.selector(n.APP_NAME)}},
+                opts=child,
+            )
+
+        k8s.apiextensions.CustomResource(
+            "campus-app-servicemonitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+            spec={
+                "selector": {"matchLabels": n.selector(n.APP_NAME)},
+                "namespaceSelector": {"matchNames": [ns]},
+                "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, *monitoring_crds]),
+        )
+        self.register_outputs({"image": app.image, "host": app.host})

@@ -1,0 +1,150 @@
+"""Runs the Pulumi program under Pulumi's test mocks and captures every resource's inputs.
+
+Stand-in: the build machines have no Pulumi CLI or engine, so `pulumi.runtime.set_mocks`
+plays the engine. The program itself runs unchanged (infra/__main__.py via runpy, exactly
+as Pulumi's Python host starts it), with the stack's config from Pulumi.<stack>.yaml.
+
+Pulumi's runtime is process-global state, so one process captures one stack:
+    python -m campus_infra.capture --stack dev --out build/capture/dev.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from campus_infra import paths
+from campus_infra.config import PROJECT, STRUCTURED_KEYS
+
+INFRA_DIR = paths.REPO_ROOT / "infra"
+
+
+class StackFileError(ValueError):
+    """Pulumi.<stack>.yaml is missing or not a Pulumi stack file."""
+
+
+def stack_names() -> list[str]:
+    """Stacks that have a Pulumi.<stack>.yaml at the repository root."""
+    return sorted(
+        p.name[len("Pulumi.") : -len(".yaml")] for p in paths.REPO_ROOT.glob("Pulumi.*.yaml")
+    )
+
+
+def stack_config(stack: str, overrides: list[str] | None = None) -> dict[str, str]:
+    """The flat config map Pulumi hands a program: structured values as JSON text.
+
+    `overrides` are `key=value` or `key.path=value` items, like `pulumi config set --path`.
+    """
+    path = paths.REPO_ROOT / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise StackFileError(f"{path.name} does not exist (stacks: {', '.join(stack_names())})")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path.name}: not readable YAML ({error})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
+        raise StackFileError(f"{path.name}: expected a top-level 'config' mapping")
+    values: dict[str, Any] = dict(document["config"])
+    for item in overrides or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise StackFileError(f"override {item!r} must be key=value")
+        namespace, _, rest = key.partition(":")
+        top, *inner = rest.split(".")
+        value: Any = yaml.safe_load(raw)
+        if not inner:
+            values[f"{namespace}:{top}"] = value
+            continue
+        node = values.setdefault(f"{namespace}:{top}", {})
+        for part in inner[:-1]:
+            node = node.setdefault(part, {})
+        node[inner[-1]] = value
+    flat: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, dict | list):
+            flat[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            flat[key] = "true" if value else "false"
+        else:
+            flat[key] = str(value)
+        structured = key.startswith(f"{PROJECT}:") and key.split(":", 1)[1] in STRUCTURED_KEYS
+        if structured and not isinstance(value, dict):
+            raise StackFileError(f"{path.name}: {key} must be an object")
+    return flat
+
+
+def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, Any]]:
+    """Run the program for `stack` under mocks; every resource as {type, name, custom,
+    inputs}, in registration order. Call once per process (Pulumi's runtime is global)."""
+    import pulumi
+    from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    records: list[dict[str, Any]] = []
+
+    class CaptureMocks(Mocks):
+        """Records each registration and echoes inputs back as outputs."""
+
+        def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+            records.append(
+                {
+                    "type": args.typ,
+                    "name": args.name,
+                    "custom": bool(args.custom),
+                    "inputs": args.inputs,
+                }
+            )
+            return f"{args.name}-id", args.inputs
+
+        def call(self, args: MockCallArgs) -> tuple[dict, None]:
+            return {}, None
+
+    set_all_config(stack_config(stack, overrides))
+    pulumi.runtime.set_mocks(CaptureMocks(), project=PROJECT, stack=stack, preview=False)
+    if str(INFRA_DIR) not in sys.path:
+        sys.path.insert(0, str(INFRA_DIR))
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(INFRA_DIR), run_name="__main__")))
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: capture one stack into a JSON file; exit 2 with one line on a bad input."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. campus-platform:profile=surge",
+    )
+    parser.add_argument("--out", type=Path, required=True)
+    options = parser.parse_args(argv)
+    import pulumi
+
+    try:
+        records = capture(options.stack, options.set)
+    except (StackFileError, pulumi.RunError) as error:
+        print(f"error: stack {options.stack}: {error}", file=sys.stderr)
+        return 2
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(json.dumps(records, indent=1, sort_keys=True), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: Pulumi's mock event loop complains noisily when it is
+    # garbage-collected after its selector closed, which would read like a failure.
+    os._exit(code)

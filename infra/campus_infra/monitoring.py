@@ -1,0 +1,145 @@
+"""Monitoring: kube-prometheus-stack, the OpenTelemetry Collector, our alert rules and
+Grafana dashboards (both read from policies/)."""
+
+import re
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from campus_infra import charts, policy_files
+from campus_infra import k8s as n
+from campus_infra.config import StackConfig
+from campus_infra.helm import release
+
+RULE_NAME = "campus-platform"
+
+
+def dashboard_configmap_name(file_name: str) -> str:
+    """`API overview.json` -> `dashboard-api-overview` (a valid object name)."""
+    stem = re.sub(r"[^a-z0-9]+", "-", file_name.rsplit(".", 1)[0].lower()).strip("-")
+    return f"dashboard-{stem}"[:63].rstrip("-")
+
+
+class Monitoring(pulumi.ComponentResource):
+    """Prometheus, Grafana, Alertmanager and the Collector, with the platform's own rules."""
+
+    def __init__(
+        self,
+        name: str,
+        config: StackConfig,
+        depends: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("campus:platform:Monitoring", name, None, opts)
+        mon = config.monitoring
+        child = pulumi.ResourceOptions(parent=self, depends_on=depends)
+        self.stack = release(
+            "kube-prometheus-stack",
+            charts.KUBE_PROMETHEUS_STACK,
+            n.NS_MONITORING,
+            {
+                "prometheus": {
+                    "prometheusSpec": {
+                        # Pick up every ServiceMonitor, PodMonitor and PrometheusRule, not only
+                        # those labelled with this release.
+                        "ruleSelectorNilUsesHelmValues": False,
+                        "serviceMonitorSelectorNilUsesHelmValues": False,
+                        "podMonitorSelectorNilUsesHelmValues": False,
+                        "retention": mon.prometheus_retention,
+                        "storageSpec": {
+                            "volumeClaimTemplate": {
+                                "spec": {
+                                    "accessModes": ["ReadWriteOnce"],
+                                    "resources": {
+                                        "requests": {"storage": mon.prometheus_storage_size}
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+                "grafana": {
+                    "admin": {
+                        "existingSecret": mon.grafana_admin_secret,
+                        "userKey": "admin-user",
+                        "passwordKey": "admin-password",
+                    },
+                    "sidecar": {
+                        "dashboards": {
+                            "enabled": True,
+                            "label": "grafana_dashboard",
+                            "labelValue": "1",
+                            "searchNamespace": n.NS_MONITORING,
+                        }
+                    },
+                },
+            },
+            child,
+        )
+        self.collector = release(
+            "otel-collector",
+            charts.OPENTELEMETRY_COLLECTOR,
+            n.NS_MONITORING,
+            {
+                "mode": "deployment",
+                # The Service is `otel-collector`, the name the app's OTLP endpoint uses.
+                "fullnameOverride": n.OTEL_SERVICE,
+                "replicaCount": mon.collector_replicas,
+                "image": {"repository": "otel/opentelemetry-collector-contrib"},
+                "ports": {
+                    "otlp": {"enabled": True},
+                    "otlp-http": {"enabled": True},
+                    "jaeger-compact": {"enabled": False},
+                    "jaeger-thrift": {"enabled": False},
+                    "jaeger-grpc": {"enabled": False},
+                    "zipkin": {"enabled": False},
+                },
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "128Mi"},
+                    "limits": {"cpu": "500m", "memory": "512Mi"},
+                },
+            },
+            child,
+        )
+        self.crds = [self.stack]
+        crd_opts = pulumi.ResourceOptions(parent=self, depends_on=[*depends, self.stack])
+
+        self.rule_groups = policy_files.prometheus_rule_groups()
+        if self.rule_groups:
+            k8s.apiextensions.CustomResource(
+                "campus-platform-rules",
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+                metadata={
+                    "name": RULE_NAME,
+                    "namespace": n.NS_MONITORING,
+                    "labels": {"app.kubernetes.io/part-of": n.PART_OF},
+                },
+                spec={"groups": self.rule_groups},
+                opts=crd_opts,
+            )
+        else:
+            pulumi.log.warn("policies/prometheus/rules/*.yml: no rule files, no alerts deployed")
+
+        self.dashboards = policy_files.dashboards()
+        for file_name, text in self.dashboards.items():
+            cm_name = dashboard_configmap_name(file_name)
+            k8s.core.v1.ConfigMap(
+                cm_name,
+                metadata={
+                    "name": cm_name,
+                    "namespace": n.NS_MONITORING,
+                    "labels": {"grafana_dashboard": "1", "app.kubernetes.io/part-of": n.PART_OF},
+                },
+                data={file_name: text},
+                opts=child,
+            )
+        self.register_outputs(
+            {"rule_groups": len(self.rule_groups), "dashboards": sorted(self.dashboards)}
+        )

@@ -1,0 +1,37 @@
+# infra/: the Pulumi program (tested under Pulumi's mocks), its rendered manifests, the
+# container image and the GitOps pipeline.
+#   make render [IMAGE=registry/campus/app@sha256:...]   build/manifests/<stack>/ for every stack
+#   make test-infra                                      the infra tests alone
+CHECKOV_VENV := $(TOOLS)/checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_REQUIREMENTS := infra/tools/checkov-requirements.txt
+
+SETUP_TARGETS += $(CHECKOV_VENV)/.installed
+LINT_TARGETS += lint-infra
+
+.PHONY: render test-infra lint-infra checkov-requirements
+
+# checkov pins an old `packaging` that pulumi cannot share: it gets its own venv, rebuilt
+# only when its pinned requirements change. `--python` names the venv: the main Makefile
+# exports UV_PYTHON, which would otherwise point uv at the system interpreter.
+$(CHECKOV_VENV)/.installed: $(CHECKOV_REQUIREMENTS) | $(UV)
+	rm -rf $(CHECKOV_VENV)
+	$(UV) venv -q $(CHECKOV_VENV)
+	$(UV) pip sync -q --python $(CHECKOV_VENV)/bin/python $(CHECKOV_REQUIREMENTS)
+	touch $@
+
+# Re-pin checkov and its dependencies (exact versions) after editing the .in file.
+checkov-requirements: | $(UV)
+	$(UV) pip compile -q --python-version 3.11 --no-header \
+		--custom-compile-command "make checkov-requirements" \
+		infra/tools/checkov-requirements.in -o $(CHECKOV_REQUIREMENTS)
+
+render: install
+	PYTHONPATH=infra $(BIN)/python -m campus_infra.render $(if $(IMAGE),--app-image $(IMAGE))
+
+lint-infra: install
+	$(BIN)/hadolint Containerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+
+test-infra: install $(CHECKOV_VENV)/.installed
+	$(BIN)/pytest -m infra $(PYTEST_ARGS)
