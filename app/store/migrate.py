@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -28,6 +29,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         conn.commit()
 
 
+@cache
 def head_revision() -> str | None:
     """The newest migration shipped with this code."""
     return ScriptDirectory.from_config(_config()).get_current_head()

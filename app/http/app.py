@@ -1,0 +1,45 @@
+"""The WSGI application factory."""
+
+from __future__ import annotations
+
+import falcon
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import Engine
+
+from app.http import problems
+from app.http.auth import AuthMiddleware
+from app.http.idempotency import IdempotencyMiddleware
+from app.http.observe import ObserveMiddleware
+from app.http.resources.base import Deps
+from app.http.routes import ROUTES
+from app.http.shedding import SheddingMiddleware
+from app.observability.tracing import instrument_engine, tracer, tracer_provider_for
+from app.settings import Settings
+from app.store.engine import build_engine
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> falcon.App:
+    """Build the app for `settings` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    engine = engine or build_engine(settings)
+    provider = tracer_provider or tracer_provider_for(settings)
+    if provider is not None:
+        instrument_engine(engine, provider)
+    app = falcon.App(
+        middleware=[
+            ObserveMiddleware(tracer(provider)),
+            SheddingMiddleware(settings.max_in_flight),
+            AuthMiddleware(engine),
+            IdempotencyMiddleware(engine, settings.max_body_bytes),
+        ]
+    )
+    app.req_options.strip_url_path_trailing_slash = True
+    problems.install(app)
+    deps = Deps(settings, engine)
+    for route in ROUTES:
+        app.add_route(route.template, route.resource(deps))
+    return app

@@ -1,0 +1,38 @@
+"""Gunicorn settings for `python -m app serve` (values come from the environment)."""
+
+import os
+
+from prometheus_client import multiprocess
+
+bind = os.environ.get("APP_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("APP_WORKERS", "2"))
+threads = int(os.environ.get("APP_THREADS", "4"))
+worker_class = "gthread"
+# Shutdown: readiness fails first (the orchestrator's preStop wait), then requests drain.
+graceful_timeout = int(os.environ.get("APP_GRACEFUL_TIMEOUT", "30"))
+timeout = int(os.environ.get("APP_REQUEST_TIMEOUT", "120"))
+keepalive = 5
+accesslog = None  # the app writes its own JSON access log
+errorlog = "-"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "format": '{"event": "%(message)s", "level": "%(levelname)s", "logger": "%(name)s"}'
+        }
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+}
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    """A worker's metric files stop counting toward live gauges once it is gone."""
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,243 @@
+"""The served contract (/openapi.json), generated from the route table and request schemas."""
+
+from __future__ import annotations
+
+import copy
+import re
+from functools import cache
+from typing import Any
+
+from app import __version__
+from app.http.routes import ROUTES
+from app.http.schemas import DATE, ID, INSTANT, REQUESTS, YEARS
+
+_COUNT = {"type": "integer", "minimum": 0}
+_STATUS = {"enum": ["active", "waitlisted"]}
+
+
+def _obj(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def _page(item: dict[str, Any]) -> dict[str, Any]:
+    return _obj(items={"type": "array", "items": item}, next_cursor={"type": ["string", "null"]})
+
+
+RESPONSES: dict[str, dict[str, Any]] = {
+    "Health": _obj(status={"const": "alive"}),
+    "Ready": _obj(status={"enum": ["ready", "not ready"]}, checks={"type": "object"}),
+    "Metrics": {"type": "string", "description": "Prometheus text exposition format"},
+    "OpenApi": {"type": "object"},
+    "Created": _obj(id=ID),
+    "CurriculumImported": _obj(
+        programme_version_id=ID,
+        steps={"type": "object", "additionalProperties": ID},
+        groups={"type": "object", "additionalProperties": ID, "description": "keys STEP/GROUP"},
+        choice_groups={
+            "type": "object",
+            "additionalProperties": ID,
+            "description": "keys STEP/CHOICE_GROUP",
+        },
+        elements={"type": "object", "additionalProperties": ID},
+    ),
+    "Learner": _obj(
+        id=ID,
+        external_id={"type": "string"},
+        first_name={"type": "string"},
+        last_name={"type": "string"},
+        email={"type": "string"},
+    ),
+    "EnrolmentCreated": _obj(id=ID, participations_created=_COUNT, waitlisted=_COUNT),
+    "EnrolmentBatchCreated": _obj(
+        ids={"type": "array", "items": ID}, participations_created=_COUNT, waitlisted=_COUNT
+    ),
+    "EnrolmentChanged": _obj(id=ID, participations_created=_COUNT, participations_removed=_COUNT),
+    "EnrolmentCancelled": _obj(id=ID, participations_removed=_COUNT),
+    "Enrolment": _obj(
+        id=ID,
+        learner_id=ID,
+        step_id=ID,
+        academic_year=YEARS,
+        start_date=DATE,
+        status={"enum": ["active", "cancelled"]},
+        groups={"type": "array", "items": ID},
+        choices={"type": "array", "items": ID},
+        exemptions={"type": "array", "items": ID},
+    ),
+    "EnrolmentSummaryPage": _page(
+        _obj(
+            id=ID,
+            step_id=ID,
+            academic_year=YEARS,
+            start_date=DATE,
+            status={"enum": ["active", "cancelled"]},
+        )
+    ),
+    "ParticipationPage": _page(_obj(activity_id=ID, status=_STATUS)),
+    "ParticipantPage": _page(_obj(enrolment_id=ID, learner_id=ID, status=_STATUS)),
+    "ActivityCreated": _obj(id=ID, participations_created=_COUNT, waitlisted=_COUNT),
+    "ActivityChanged": _obj(id=ID, participations_created=_COUNT, participations_removed=_COUNT),
+    "ActivityDeleted": _obj(id=ID, participations_removed=_COUNT),
+    "Activity": _obj(
+        id=ID,
+        element_id=ID,
+        academic_year=YEARS,
+        kind={"enum": ["lecture", "tutorial", "practical", "exam"]},
+        group_id={"anyOf": [ID, {"type": "null"}]},
+        starts_at=INSTANT,
+        ends_at=INSTANT,
+        capacity={"type": ["integer", "null"]},
+    ),
+    "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": _obj(field={"type": "string"}, message={"type": "string"}),
+            },
+        },
+    },
+}
+
+_ERROR_TEXT = {
+    400: "Malformed request",
+    401: "Missing or unknown token",
+    403: "Role not allowed",
+    404: "Not found",
+    409: "Conflict",
+    413: "Too large",
+    422: "Invalid input",
+    429: "Too many requests",
+    503: "Overloaded or not ready (see Retry-After)",
+}
+
+
+def _hoist_defs(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI resolves refs against the document: move local $defs into components."""
+    schema = copy.deepcopy(schema)
+    for name, sub in schema.pop("$defs", {}).items():
+        components[name] = sub
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" else fix(v))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [fix(v) for v in node]
+        return node
+
+    for name in list(components):
+        components[name] = fix(components[name])
+    return fix(schema)
+
+
+def _problem(status: int) -> dict[str, Any]:
+    return {
+        "description": _ERROR_TEXT[status],
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+@cache
+def spec() -> dict[str, Any]:
+    """The OpenAPI 3.1 document."""
+    schemas: dict[str, Any] = {}
+    for name, schema in REQUESTS.items():
+        schemas[name] = _hoist_defs(schema, schemas)
+    schemas.update(RESPONSES)
+    paths: dict[str, Any] = {}
+    for route in ROUTES:
+        item: dict[str, Any] = {}
+        params = [
+            {"name": n, "in": "path", "required": True, "schema": ID}
+            for n in re.findall(r"\{(\w+)\}", route.path)
+        ]
+        for method, op in route.ops.items():
+            content_type = "text/plain" if op.response == "Metrics" else "application/json"
+            operation: dict[str, Any] = {
+                "summary": op.summary,
+                "operationId": f"{method.lower()}_{route.resource.__name__}",
+                "responses": {
+                    str(op.status): {
+                        "description": "OK",
+                        "content": {
+                            content_type: {
+                                "schema": {"$ref": f"#/components/schemas/{op.response}"}
+                            }
+                        },
+                    }
+                },
+            }
+            if params or op.paged:
+                operation["parameters"] = params + (
+                    [
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 1000,
+                                "default": 100,
+                            },
+                        },
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    ]
+                    if op.paged
+                    else []
+                )
+            if op.request:
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{op.request}"}
+                        }
+                    },
+                }
+            if op.roles:
+                operation["security"] = [{"bearer": []}]
+                operation["description"] = f"Roles: {', '.join(op.roles)}."
+                statuses = {400, 401, 403, 503, *op.errors}
+                if method == "POST":
+                    statuses |= {409, 422}
+                    operation["parameters"] = [
+                        *operation.get("parameters", []),
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "schema": {"type": "string", "maxLength": 255},
+                            "description": (
+                                "A replay returns the first answer; same key with another "
+                                "body: 422; first still running: 409"
+                            ),
+                        },
+                    ]
+            else:
+                statuses = set(op.errors)
+            for status in sorted(statuses):
+                operation["responses"][str(status)] = _problem(status)
+            item[method.lower()] = operation
+        paths[route.path] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Campus Platform API",
+            "version": __version__,
+            "description": "Enrolment and propagation. Errors are RFC 9457 problem documents.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

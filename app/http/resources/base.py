@@ -1,0 +1,62 @@
+"""What every resource shares: its dependencies, body checks, transactions, page parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import falcon
+from sqlalchemy import Connection, Engine
+
+from app.domain.errors import InvalidInput
+from app.http.body import checked, read_json
+from app.http.idempotency import complete
+from app.services.pages import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
+from app.settings import Settings
+from app.store.engine import read_transaction, write_transaction
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    engine: Engine
+
+
+class Resource:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def body(self, req: falcon.Request, schema: str) -> dict[str, Any]:
+        """The request body, parsed and checked against request schema `schema`."""
+        return checked(schema, read_json(req, self.deps.settings.max_body_bytes))
+
+    def write(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        work: Callable[[Connection], Any],
+        status: int = 200,
+    ) -> None:
+        """Run `work` in one write transaction and answer its result with `status`."""
+        with write_transaction(self.deps.engine) as conn:
+            result = work(conn)
+            complete(conn, req, status, result)
+        resp.status = falcon.code_to_http_status(status)
+        resp.media = result
+
+    def read(self, resp: falcon.Response, work: Callable[[Connection], Any]) -> None:
+        """Run `work` in one read transaction and answer its result."""
+        with read_transaction(self.deps.engine) as conn:
+            resp.media = work(conn)
+
+
+def page_params(req: falcon.Request) -> tuple[int, int]:
+    """(limit, after) from ?limit= and ?cursor=, refused with the parameter's name."""
+    raw = req.get_param("limit")
+    limit = DEFAULT_LIMIT
+    if raw is not None:
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            raise InvalidInput.of("limit", f"an integer from 1 to {MAX_LIMIT}")
+        limit = int(raw)
+    return limit, decode_cursor(req.get_param("cursor"))

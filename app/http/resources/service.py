@@ -1,0 +1,56 @@
+"""Health, readiness, metrics and the contract: the endpoints platforms and people poll."""
+
+import os
+
+import falcon
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import text
+
+from app.http.resources.base import Resource
+from app.store import migrate
+
+
+class Health(Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"status": "alive"}
+
+
+class Ready(Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        checks = {"database": "ok", "migrations": "ok"}
+        try:
+            with self.deps.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            current, head = migrate.current_revision(self.deps.engine), migrate.head_revision()
+            if current != head:
+                checks["migrations"] = f"database at {current}, code at {head}"
+        except Exception as exc:  # any failure to answer means "not ready", never a 500
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        resp.status = falcon.HTTP_200 if ready else falcon.HTTP_503
+        resp.media = {"status": "ready" if ready else "not ready", "checks": checks}
+
+
+class Metrics(Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Several server processes: add up what each one wrote to the shared directory.
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            registry = REGISTRY
+        resp.content_type = CONTENT_TYPE_LATEST
+        resp.data = generate_latest(registry)
+
+
+class OpenApi(Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        from app.http.openapi import spec
+
+        resp.media = spec()

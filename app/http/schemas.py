@@ -1,0 +1,164 @@
+"""JSON Schemas of the request bodies: checked at the edge and published in /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_ID = 2**63 - 1
+ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+IDS: dict[str, Any] = {"type": "array", "items": ID, "maxItems": 1000}
+CODE: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64,
+    "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+}
+LABEL: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255}
+YEARS: dict[str, Any] = {"type": "string", "pattern": r"^\d{4}-\d{4}$", "examples": ["2026-2027"]}
+DATE: dict[str, Any] = {"type": "string", "format": "date", "examples": ["2026-09-01"]}
+INSTANT: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "examples": ["2026-09-01T08:00:00+02:00"],
+}
+CAPACITY: dict[str, Any] = {"type": ["integer", "null"], "minimum": 0, "maximum": 1_000_000}
+
+
+def _object(
+    properties: dict[str, Any], required: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required or [],
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+ELEMENT: dict[str, Any] = _object(
+    {
+        "code": CODE,
+        "label": LABEL,
+        "kind": {"enum": ["year", "semester", "block", "unit", "course", "module", "option"]},
+        "optional": {"type": "boolean"},
+        "choice_group": {"anyOf": [CODE, {"type": "null"}]},
+        "ects": {"type": ["integer", "null"], "minimum": 0, "maximum": 120},
+        "hours": {"type": ["integer", "null"], "minimum": 0, "maximum": 100_000},
+        "children": {"type": "array", "items": {"$ref": "#/$defs/element"}, "maxItems": 500},
+    },
+    ["code", "label", "kind", "optional"],
+)
+
+CURRICULUM: dict[str, Any] = _object(
+    {
+        "programme": _object({"code": CODE, "label": LABEL}, ["code", "label"]),
+        "version": _object(
+            {"code": CODE, "label": LABEL, "curriculum_period": YEARS},
+            ["code", "label", "curriculum_period"],
+        ),
+        "steps": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": _object(
+                {
+                    "code": CODE,
+                    "label": LABEL,
+                    "year_index": {"type": "integer", "minimum": 1, "maximum": 10},
+                    "groups": {
+                        "type": "array",
+                        "maxItems": 500,
+                        "items": _object({"code": CODE, "label": LABEL}, ["code", "label"]),
+                    },
+                    "choice_groups": {
+                        "type": "array",
+                        "maxItems": 500,
+                        "items": _object(
+                            {
+                                "code": CODE,
+                                "min": {"type": "integer", "minimum": 0, "maximum": 100},
+                                "max": {"type": "integer", "minimum": 1, "maximum": 100},
+                            },
+                            ["code", "min", "max"],
+                        ),
+                    },
+                    "elements": {
+                        "type": "array",
+                        "maxItems": 500,
+                        "items": {"$ref": "#/$defs/element"},
+                    },
+                },
+                ["code", "label", "year_index"],
+            ),
+        },
+    },
+    ["programme", "version", "steps"],
+    **{"$defs": {"element": ELEMENT}},
+)
+
+LEARNER: dict[str, Any] = _object(
+    {
+        "external_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "first_name": {"type": "string", "minLength": 1, "maxLength": 128},
+        "last_name": {"type": "string", "minLength": 1, "maxLength": 128},
+        "email": {"type": "string", "minLength": 3, "maxLength": 254},
+    },
+    ["external_id", "first_name", "last_name", "email"],
+)
+
+ENROLMENT: dict[str, Any] = _object(
+    {
+        "learner_id": ID,
+        "step_id": ID,
+        "academic_year": YEARS,
+        "start_date": DATE,
+        "groups": IDS,
+        "choices": IDS,
+        "exemptions": IDS,
+    },
+    ["learner_id", "step_id", "academic_year", "start_date"],
+)
+
+MAX_BATCH = 10_000
+ENROLMENT_BATCH: dict[str, Any] = _object(
+    {"enrolments": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": ENROLMENT}},
+    ["enrolments"],
+)
+
+ENROLMENT_PATCH: dict[str, Any] = _object(
+    {"groups": IDS, "choices": IDS, "exemptions": IDS, "start_date": DATE}, minProperties=1
+)
+
+ACTIVITY: dict[str, Any] = _object(
+    {
+        "element_id": ID,
+        "academic_year": YEARS,
+        "kind": {"enum": ["lecture", "tutorial", "practical", "exam"]},
+        "group_id": {"anyOf": [ID, {"type": "null"}]},
+        "starts_at": INSTANT,
+        "ends_at": INSTANT,
+        "capacity": CAPACITY,
+    },
+    ["element_id", "academic_year", "kind", "starts_at", "ends_at"],
+)
+
+ACTIVITY_PATCH: dict[str, Any] = _object(
+    {
+        "group_id": {"anyOf": [ID, {"type": "null"}]},
+        "starts_at": INSTANT,
+        "ends_at": INSTANT,
+        "capacity": CAPACITY,
+    },
+    minProperties=1,
+)
+
+REQUESTS: dict[str, dict[str, Any]] = {
+    "Curriculum": CURRICULUM,
+    "NewLearner": LEARNER,
+    "NewEnrolment": ENROLMENT,
+    "EnrolmentBatch": ENROLMENT_BATCH,
+    "EnrolmentPatch": ENROLMENT_PATCH,
+    "NewActivity": ACTIVITY,
+    "ActivityPatch": ACTIVITY_PATCH,
+}
