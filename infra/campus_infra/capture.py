@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         records = capture(options.stack, options.set)
     except (StackFileError, pulumi.RunError) as error:
-        print(f"error: stack {options.stack}: {error}", file=sys.stderr)
+        one_line = " ".join(str(error).split())
+        print(f"error: stack {options.stack}: {one_line}", file=sys.stderr)
         return 2
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(json.dumps(records, indent=1, sort_keys=True), encoding="utf-8")

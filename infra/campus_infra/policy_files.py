@@ -25,11 +25,20 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+class _PolicyLoader(yaml.SafeLoader):
+    """SafeLoader that reads a bare `=` as the string "=" (Falco's exceptions write
+    `comps: [=, startswith]`, which PyYAML alone resolves to its obscure `value` tag)."""
+
+
+_PolicyLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: node.value)
+
+
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_PolicyLoader)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise PolicyFileError(f"{_relative(path)}: not readable YAML ({error})") from None
+        where = " ".join(str(error).split())
+        raise PolicyFileError(f"{_relative(path)}: not readable YAML ({where})") from None
 
 
 def prometheus_rule_groups(folder: Path = paths.PROMETHEUS_RULES) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""The platform's rules as CrossGuard policies (pure functions over resource inputs)."""

@@ -1,0 +1,99 @@
+"""Shared fixtures for the infra tests: every stack captured once under Pulumi's mocks and
+rendered to manifests, in a session-wide temporary folder.
+
+All infra tests share one xdist group, so the (subprocess) captures and checkov run once.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INFRA = REPO_ROOT / "infra"
+for extra in (INFRA, INFRA / "policy"):
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+
+from campus_infra import render  # noqa: E402
+from campus_infra.capture import stack_names  # noqa: E402
+
+STACKS = stack_names()
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("infra"))
+
+
+@dataclass
+class Rendered:
+    """One stack's capture (Pulumi resource records) and its rendered manifests."""
+
+    stack: str
+    records: list[dict[str, Any]]
+    folder: Path
+    releases_file: Path
+
+    def manifests(self) -> list[dict[str, Any]]:
+        return render.manifests(self.records)
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.manifests() if m["kind"] == kind]
+
+    def one(self, kind: str, name: str) -> dict[str, Any]:
+        found = [m for m in self.of_kind(kind) if m["metadata"]["name"] == name]
+        assert len(found) == 1, f"{self.stack}: expected one {kind} {name}, got {len(found)}"
+        return found[0]
+
+    def releases(self) -> dict[str, Mapping[str, Any]]:
+        return {r["name"]: r for r in render.helm_releases(self.records)}
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
+    """Every stack of Pulumi.<stack>.yaml, captured and rendered (as `make render` does)."""
+    root = tmp_path_factory.mktemp("render")
+    records = render.render(
+        STACKS, root / "manifests", root / "releases", [], capture_dir=root / "capture"
+    )
+    return {
+        s: Rendered(s, records[s], root / "manifests" / s, root / "releases" / f"{s}.yaml")
+        for s in STACKS
+    }
+
+
+@pytest.fixture(scope="session")
+def surge(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """The prod stack captured with the surge profile on (CLI result; records in .out)."""
+    out = tmp_path_factory.mktemp("surge") / "prod-surge.json"
+    done = capture_cli("prod", "campus-platform:profile=surge", out=out)
+    done.out = out  # type: ignore[attr-defined]
+    return done
+
+
+def capture_cli(stack: str, *overrides: str, out: Path) -> subprocess.CompletedProcess[str]:
+    """Run the capture CLI as a subprocess (as `make render` does for one stack)."""
+    command = [sys.executable, "-m", "campus_infra.capture", "--stack", stack, "--out", str(out)]
+    for item in overrides:
+        command += ["--set", item]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(INFRA)},
+    )
+
+
+def load_capture(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text(encoding="utf-8"))
