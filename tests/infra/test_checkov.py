@@ -1,0 +1,83 @@
+"""checkov (Kubernetes framework, offline) over every stack's rendered manifests: no failed
+check, and every skip is an annotation on the resource with a reason."""
+
+import json
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import REPO_ROOT, STACKS, Rendered
+
+CHECKOV = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"
+# Offline: no platform key, no policy download, no mapping fetch, no update check.
+OFFLINE_ENV = {
+    "BC_SKIP_MAPPING": "TRUE",
+    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+    "BC_API_KEY": "",
+    "CKV_NO_UPDATE_CHECK": "true",
+}
+
+
+def _scan(folder: Path) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "CKV_", "PRISMA_"))}
+    done = subprocess.run(
+        [str(CHECKOV), "-d", str(folder), "--framework", "kubernetes", "--compact",
+         "--skip-download", "--output", "json"],
+        capture_output=True, text=True, check=False, env={**env, **OFFLINE_ENV},
+    )  # fmt: skip
+    # checkov exits 1 when a check fails; anything else than JSON on stdout is a crash.
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:
+        pytest.fail(f"checkov did not report (exit {done.returncode}): {done.stderr[-2000:]}")
+    return report[0] if isinstance(report, list) else report
+
+
+@pytest.fixture(scope="session")
+def checkov_reports(rendered: dict[str, Rendered]) -> dict[str, dict[str, Any]]:
+    """One checkov run per stack, two at a time."""
+    if not CHECKOV.exists():
+        pytest.fail(f"{CHECKOV} is missing: run `make {CHECKOV.parent.parent}/.installed`")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = pool.map(_scan, [rendered[s].folder for s in STACKS])
+        return dict(zip(STACKS, reports, strict=True))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_checkov_finds_no_failed_check(checkov_reports, stack):
+    report = checkov_reports[stack]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['check_name']})"
+        for c in report["results"]["failed_checks"]
+    ]
+    assert not failed, "\n".join(failed)
+    assert report["summary"]["passed"] > 200
+    assert report["summary"]["parsing_errors"] == 0
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_checkov_skip_is_annotated_with_a_reason(checkov_reports, rendered, stack):
+    for check in checkov_reports[stack]["results"]["skipped_checks"]:
+        assert len(check["check_result"].get("suppress_comment", "").strip()) > 10, check
+    for manifest in rendered[stack].manifests():
+        for key, value in (manifest["metadata"].get("annotations") or {}).items():
+            if key.startswith("checkov.io/skip"):
+                check, _, reason = value.partition("=")
+                assert check.startswith("CKV") and len(reason) > 10, (key, value)
+
+
+def test_checkov_does_flag_a_weakened_deployment(rendered: dict[str, Rendered], tmp_path):
+    """The scan is live: a privileged container without probes is reported."""
+    import yaml
+
+    deployment = rendered["dev"].one("Deployment", "campus-app")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    container["securityContext"]["privileged"] = True
+    del container["livenessProbe"]
+    (tmp_path / "deployment.yaml").write_text(yaml.safe_dump(deployment))
+    failed = {c["check_id"] for c in _scan(tmp_path)["results"]["failed_checks"]}
+    assert {"CKV_K8S_16", "CKV_K8S_8"} <= failed
