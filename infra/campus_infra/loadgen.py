@@ -124,6 +124,26 @@ class LoadGenerator(pulumi.ComponentResource):
                 },
                 opts=child,
             )
+        if config.loadgen.workers > 1:
+            # A node drain during a rehearsal takes workers away a few at a time.
+            k8s.policy.v1.PodDisruptionBudget(
+                "locust-worker",
+                metadata={
+                    "name": "locust-worker",
+                    "namespace": ns,
+                    "labels": n.labels("locust", "worker"),
+                },
+                spec={
+                    "maxUnavailable": "25%",
+                    "selector": {
+                        "matchLabels": {
+                            "app.kubernetes.io/name": "locust",
+                            "app.kubernetes.io/component": "worker",
+                        }
+                    },
+                },
+                opts=child,
+            )
         k8s.core.v1.Service(
             MASTER,
             metadata={"name": MASTER, "namespace": ns, "labels": n.labels("locust", "master")},

@@ -80,7 +80,31 @@ def surge(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProce
     return done
 
 
-def capture_cli(stack: str, *overrides: str, out: Path) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="session")
+def surge_with_scenarios(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    """prod in the surge profile with a small scenario folder of our own, so the load
+    generator is checked whatever loadtests/ holds today; rendered like `make render`."""
+    root = tmp_path_factory.mktemp("surge-scenarios")
+    scenarios = root / "loadtests"
+    scenarios.mkdir()
+    (scenarios / "locustfile.py").write_text("from shapes import Wave  # noqa: F401\n")
+    (scenarios / "shapes.py").write_text("class Wave:\n    pass\n")
+    (scenarios / "README.md").write_text("not a scenario\n")
+    done = capture_cli(
+        "prod",
+        "campus-platform:profile=surge",
+        out=root / "capture.json",
+        env={"CAMPUS_LOADTESTS_DIR": str(scenarios)},
+    )
+    assert done.returncode == 0, done.stderr
+    records = load_capture(root / "capture.json")
+    render.write_stack(records, root / "manifests", root / "releases.yaml")
+    return Rendered("prod-surge", records, root / "manifests", root / "releases.yaml")
+
+
+def capture_cli(
+    stack: str, *overrides: str, out: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the capture CLI as a subprocess (as `make render` does for one stack)."""
     command = [sys.executable, "-m", "campus_infra.capture", "--stack", stack, "--out", str(out)]
     for item in overrides:
@@ -91,7 +115,7 @@ def capture_cli(stack: str, *overrides: str, out: Path) -> subprocess.CompletedP
         text=True,
         check=False,
         cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(INFRA)},
+        env={**os.environ, **(env or {}), "PYTHONPATH": str(INFRA)},
     )
 
 
