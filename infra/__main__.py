@@ -6,7 +6,7 @@ setting stops the run with one line naming the key (pulumi.RunError prints no tr
 
 import pulumi
 from campus_infra.app import CampusApp
-from campus_infra.config import PROJECT, ConfigError, parse_stack_config
+from campus_infra.config import PROJECT, ConfigError, configured_keys, parse_stack_config
 from campus_infra.database import Database
 from campus_infra.gitops import GitOps
 from campus_infra.loadgen import LoadGenerator
@@ -17,7 +17,7 @@ from campus_infra.policy_files import PolicyFileError
 from campus_infra.security import Security
 
 try:
-    config = parse_stack_config(pulumi.Config(PROJECT).get)
+    config = parse_stack_config(pulumi.Config(PROJECT).get, configured_keys())
     namespaces = Namespaces("namespaces")
     ns = namespaces.depends()
     NetworkPolicies("network-policies", ns)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -454,11 +454,25 @@ def _decode(key: str, raw: str) -> Any:
         raise ConfigError(f"{key} is nested too deeply") from None
 
 
-def parse_stack_config(get: Callable[[str], str | None]) -> StackConfig:
+def configured_keys() -> set[str]:
+    """Every config key the Pulumi runtime was handed (set explicitly or via PULUMI_CONFIG)."""
+    from pulumi.runtime import config as runtime_config
+
+    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+
+
+def parse_stack_config(get: Callable[[str], str | None], keys: Iterable[str] = ()) -> StackConfig:
     """Build the typed config from a raw getter (`pulumi.Config(PROJECT).get`).
 
-    Raises ConfigError naming the offending `campus-platform:` key.
+    `keys` are all configured keys: a `campus-platform:` key nobody reads (a typo) is
+    refused instead of silently leaving its default in place. Raises ConfigError naming
+    the offending `campus-platform:` key.
     """
+    known = {"site", "profile", *STRUCTURED_KEYS}
+    for key in sorted(keys):
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT and name not in known:
+            raise ConfigError(f"{key} is not a known setting")
     raw: dict[str, Any] = {}
     for name in ("site", "profile"):
         value = get(name)

@@ -105,3 +105,13 @@ def test_unknown_stack_and_malformed_stack_file_are_refused(tmp_path: Path, monk
     monkeypatch.setattr(paths, "REPO_ROOT", tmp_path)
     with pytest.raises(StackFileError, match="top-level 'config' mapping"):
         stack_config("broken")
+
+
+def test_a_misspelt_top_level_key_is_refused():
+    flat = stack_config("dev")
+    flat["campus-platform:databse"] = "{}"
+    with pytest.raises(ConfigError, match="campus-platform:databse is not a known setting"):
+        parse_stack_config(_getter(flat), flat.keys())
+    # Other namespaces (kubernetes:context of the second site) are not ours to judge.
+    flat = stack_config("site-b")
+    assert parse_stack_config(_getter(flat), flat.keys()).site == "site-b"

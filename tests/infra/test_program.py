@@ -176,6 +176,7 @@ def test_surge_on_this_checkout_deploys_the_loadtests_folder_or_says_why_not(sur
         ("campus-platform:app.image=registry.example.org/campus/app:latest", "app.image"),
         ("campus-platform:database.instances=2", "database.instances"),
         ("campus-platform:security.kubernetesVersion=1.10", "security.kubernetesVersion"),
+        ("campus-platform:databse={}", "databse is not a known setting"),
     ],
 )
 def test_bad_config_stops_the_program_with_one_line_naming_the_key(tmp_path: Path, override, key):
