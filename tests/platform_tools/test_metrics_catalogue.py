@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -63,3 +64,14 @@ def test_histograms_expand_to_their_three_series() -> None:
     spec = MetricSpec("x_seconds", "histogram", "h", (), "platform-tools test")
     assert spec.sample_names() == {"x_seconds_bucket", "x_seconds_sum", "x_seconds_count"}
     assert "campus_backup_last_success_timestamp_seconds" in catalogue_sample_names()
+
+
+def test_every_third_party_entry_is_read_by_a_rule_or_dashboard() -> None:
+    # Stale entries would let a rule keep using a metric the exporter no longer has.
+    policies = Path(__file__).resolve().parents[2] / "policies"
+    texts = [path.read_text() for path in (policies / "prometheus" / "rules").glob("*.yml")]
+    texts += [path.read_text() for path in (policies / "dashboards").glob("*.json")]
+    corpus = "\n".join(texts)
+    for spec in CATALOGUE.values():
+        if not spec.ours:
+            assert re.search(rf"(?<![\w:]){re.escape(spec.name)}(?![\w:])", corpus), spec.name
