@@ -1,6 +1,7 @@
 # infra/: the Pulumi program (tested under Pulumi's mocks), its rendered manifests, the
 # container image and the GitOps pipeline.
 #   make render [IMAGE=registry/campus/app@sha256:...]   build/manifests/<stack>/ for every stack
+#   make check-manifests                                 schemas and checkov over build/manifests
 #   make test-infra                                      the infra tests alone
 CHECKOV_VENV := $(TOOLS)/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
@@ -9,7 +10,10 @@ CHECKOV_REQUIREMENTS := infra/tools/checkov-requirements.txt
 SETUP_TARGETS += $(CHECKOV_VENV)/.installed
 LINT_TARGETS += lint-infra
 
-.PHONY: render test-infra lint-infra checkov-requirements
+# Kubernetes version whose schemas the manifests must match (kubernetes-validate ships it).
+KUBERNETES_VERSION := 1.33.0
+
+.PHONY: render check-manifests test-infra lint-infra checkov-requirements
 
 # checkov pins an old `packaging` that pulumi cannot share: it gets its own venv, rebuilt
 # only when its pinned requirements change. `--python` names the venv: the main Makefile
@@ -28,6 +32,16 @@ checkov-requirements: | $(UV)
 
 render: install
 	PYTHONPATH=infra $(BIN)/python -m campus_infra.render $(if $(IMAGE),--app-image $(IMAGE))
+
+# What the tests check, by hand on the rendered tree: schemas (custom resources are checked
+# by the tests' own assertions) and checkov, offline.
+check-manifests: render $(CHECKOV_VENV)/.installed
+	$(BIN)/kubernetes-validate --strict -k $(KUBERNETES_VERSION) --quiet --no-warn \
+		$$(find build/manifests -name '*.yaml' | sort)
+	for stack in build/manifests/*/; do \
+		BC_SKIP_MAPPING=TRUE $(CHECKOV) -d $$stack --framework kubernetes --quiet --compact \
+			--skip-download || exit 1; \
+	done
 
 lint-infra: install
 	$(BIN)/hadolint Containerfile
