@@ -56,7 +56,8 @@ class BenchResults:
 def load_results(path: Path) -> BenchResults:
     """Read and validate a kube-bench results file; ResultsError on any problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: results saved by Windows tools start with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such file") from None
     except IsADirectoryError:

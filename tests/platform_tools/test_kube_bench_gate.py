@@ -128,6 +128,7 @@ def test_totals_that_disagree_with_the_results_are_reported() -> None:
         ("bad_status.json", "status (check 4.2.1): expected one of PASS, FAIL, WARN, INFO"),
         ("no_checks.json", "no check results found"),
         ("does_not_exist.json", "no such file"),
+        (".", "is a directory"),
     ],
 )
 def test_unusable_results_exit_2_with_a_readable_reason(fixture: str, message: str) -> None:
@@ -205,3 +206,17 @@ def test_an_unusable_metrics_path_exits_2(name: str, message: str, tmp_path: Pat
     )
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
+
+
+def test_a_missing_allowlist_file_exits_2(tmp_path: Path) -> None:
+    result = run_gate(
+        str(FIXTURES / "single_controls.json"), "--allowlist", str(tmp_path / "absent.yaml")
+    )
+    assert result.exit_code == 2
+    assert "no such allow-list file" in " ".join(result.output.split())
+
+
+def test_results_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    results = tmp_path / "bom.json"
+    results.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "all_passing_with_totals.json").read_bytes())
+    assert run_gate(str(results)).exit_code == 0
