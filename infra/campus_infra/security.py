@@ -18,9 +18,6 @@ KUBE_BENCH_SKIPS = n.checkov_skips(
     **n.DIGEST_SKIP,
     CKV_K8S_11="CPU limits would only stretch a short nightly scan; memory is limited",
     CKV_K8S_17="CIS checks read the kubelet's and control plane's command lines (host PID)",
-    CKV_K8S_23="kube-bench reads root-owned host files; it cannot run as non-root",
-    CKV_K8S_40="kube-bench reads root-owned host files; it cannot run as a high UID",
-    CKV_K8S_29="hardened per container; kube-bench itself must run as root",
 )
 
 

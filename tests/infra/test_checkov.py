@@ -70,14 +70,44 @@ def test_every_checkov_skip_is_annotated_with_a_reason(checkov_reports, rendered
                 assert check.startswith("CKV") and len(reason) > 10, (key, value)
 
 
-def test_checkov_does_flag_a_weakened_deployment(rendered: dict[str, Rendered], tmp_path):
-    """The scan is live: a privileged container without probes is reported."""
+@pytest.fixture(scope="session")
+def unskipped_report(rendered: dict[str, Rendered], tmp_path_factory) -> dict[str, Any]:
+    """One scan of prod's skip-annotated objects without their annotations, plus a
+    deliberately weakened copy of the app Deployment."""
     import yaml
 
-    deployment = rendered["dev"].one("Deployment", "campus-app")
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    folder = tmp_path_factory.mktemp("unskipped")
+    for manifest in rendered["prod"].manifests():
+        annotations = manifest["metadata"].get("annotations") or {}
+        if any(k.startswith("checkov.io/skip") for k in annotations):
+            manifest["metadata"]["annotations"] = {
+                k: v for k, v in annotations.items() if not k.startswith("checkov.io/skip")
+            }
+            name = f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
+            (folder / name).write_text(yaml.safe_dump(manifest))
+    weakened = rendered["dev"].one("Deployment", "campus-app")
+    weakened["metadata"]["name"] = "weakened"
+    container = weakened["spec"]["template"]["spec"]["containers"][0]
     container["securityContext"]["privileged"] = True
     del container["livenessProbe"]
-    (tmp_path / "deployment.yaml").write_text(yaml.safe_dump(deployment))
-    failed = {c["check_id"] for c in _scan(tmp_path)["results"]["failed_checks"]}
-    assert {"CKV_K8S_16", "CKV_K8S_8"} <= failed
+    (folder / "weakened.yaml").write_text(yaml.safe_dump(weakened))
+    return _scan(folder)
+
+
+def _failed(report: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]}
+
+
+def test_checkov_does_flag_a_weakened_deployment(unskipped_report):
+    """The scan is live: a privileged container without probes is reported."""
+    failed = _failed(unskipped_report)
+    for check in ("CKV_K8S_16", "CKV_K8S_8"):
+        assert (check, "Deployment.campus.weakened") in failed
+
+
+def test_every_skip_is_needed(checkov_reports, unskipped_report):
+    """Without its annotations, each skipping object fails every check it skips."""
+    skipped = {(c["check_id"], c["resource"])
+               for c in checkov_reports["prod"]["results"]["skipped_checks"]}  # fmt: skip
+    assert skipped
+    assert skipped <= _failed(unskipped_report), sorted(skipped - _failed(unskipped_report))
