@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.policies.conftest import DASHBOARDS_DIR
+from tests.policies.policy_files import DASHBOARDS_DIR
 
 DASHBOARDS = sorted(DASHBOARDS_DIR.glob("*.json"))
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from platform_tools.cli import app
 from platform_tools.kube_bench.allowlist import load_allowlist
-from tests.policies.conftest import POLICIES, load_yaml
+from tests.policies.policy_files import POLICIES, load_yaml
 
 KUBE_BENCH = POLICIES / "kube-bench"
 # The gate's only writable mounts: kube-bench's results and the textfile collector directory.

@@ -15,7 +15,7 @@ from app.settings import Settings
 from app.store import migrate
 from app.store.engine import build_engine
 from platform_tools.metrics_catalogue import catalogue_sample_names
-from tests.policies.conftest import (
+from tests.policies.policy_files import (
     DASHBOARDS_DIR,
     all_rules,
     load_yaml,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.policies.conftest import (
+from tests.policies.policy_files import (
     POLICIES,
     REPO,
     RUNBOOK_URL_PREFIX,

@@ -9,7 +9,7 @@ import pytest
 import typer
 
 from platform_tools.cli import app as platform_tools_app
-from tests.policies.conftest import RUNBOOKS_DIR, alerts
+from tests.policies.policy_files import RUNBOOKS_DIR, alerts
 
 SECTIONS = ("## What it means", "## Impact", "## Diagnose", "## Mitigate")
 NOT_SHIPPED = "not yet shipped"
