@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.policies.policy_files import DASHBOARDS_DIR
 
@@ -60,3 +62,36 @@ def test_dashboard_charts_what_it_is_for(path: Path) -> None:
     )
     for metric in PURPOSE[path.name]:
         assert metric in text, f"{path.name} does not chart {metric}"
+
+
+def _promql_of_panels() -> list[str]:
+    # Grafana's variables become what Grafana would send: a range and match-all regexes.
+    expressions = []
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel["targets"]:
+                expr = target["expr"].replace("$__rate_interval", "5m")
+                expressions.append(expr.replace("$route", ".*").replace("$trigger", ".*"))
+    return expressions
+
+
+def test_every_panel_query_is_valid_promql_for_promtool(promtool: str, tmp_path: Path) -> None:
+    expressions = _promql_of_panels()
+    assert not any("$" in expr for expr in expressions), "an unknown Grafana variable"
+    rules = {
+        "groups": [
+            {
+                "name": "dashboard-queries",
+                "rules": [
+                    {"record": f"dashboard:query:{index}", "expr": expr}
+                    for index, expr in enumerate(expressions)
+                ],
+            }
+        ]
+    }
+    rule_file = tmp_path / "dashboards.yml"
+    rule_file.write_text(yaml.safe_dump(rules))
+    result = subprocess.run(
+        [promtool, "check", "rules", str(rule_file)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

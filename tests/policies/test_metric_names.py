@@ -184,3 +184,9 @@ def test_the_extractor_sees_through_functions_grouping_and_matchers() -> None:
         "/ ignoring(le) campus_x:y offset 5m > 1e3 and absent(z_metric)"
     )
     assert metric_names(expression) == {"campus_http_requests_total", "campus_x:y", "z_metric"}
+
+
+def test_a_misspelt_metric_is_reported_with_where_it_is_used(app_metrics: AppMetrics) -> None:
+    allowed = app_metrics.names | catalogue_sample_names() | _recorded()
+    used = [("CampusX", 'sum(rate(campus_http_request_total{status=~"5.."}[5m]))')]
+    assert _unknown(used, allowed) == ["CampusX: campus_http_request_total"]
