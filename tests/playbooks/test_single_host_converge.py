@@ -1,0 +1,178 @@
+"""database.yml and single-host.yml run for real against this machine, twice.
+
+The first runs build the platform (PostgreSQL, the app behind nginx with TLS,
+Prometheus); the second runs must change nothing; then the platform is checked
+from the outside, as a user and an operator would.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+import yaml
+
+from .ansible_cli import LOCAL_INVENTORY, REPO, PlaybookRun, run_playbook
+
+pytestmark = pytest.mark.xdist_group("ansible-converge")
+
+INVENTORY_VARS = yaml.safe_load((LOCAL_INVENTORY / "group_vars" / "all.yml").read_text())
+CERTIFICATE = Path("/etc/nginx/tls/campus.crt")
+PROMETHEUS = "http://127.0.0.1:9090"
+
+
+@dataclass(frozen=True)
+class Converge:
+    """The four runs: each playbook once to build, once more to prove idempotence."""
+
+    database_first: PlaybookRun
+    single_host_first: PlaybookRun
+    database_second: PlaybookRun
+    single_host_second: PlaybookRun
+
+
+@pytest.fixture(scope="module")
+def converged() -> Converge:
+    """Converge once for every check of this module (the slow part)."""
+    database_first = run_playbook("database.yml")
+    assert database_first.returncode == 0, database_first.tail()
+    single_host_first = run_playbook("single-host.yml")
+    assert single_host_first.returncode == 0, single_host_first.tail()
+    return Converge(
+        database_first=database_first,
+        single_host_first=single_host_first,
+        database_second=run_playbook("database.yml"),
+        single_host_second=run_playbook("single-host.yml"),
+    )
+
+
+def test_first_runs_succeed(converged: Converge) -> None:
+    assert converged.database_first.recap()["failed"] == 0
+    assert converged.single_host_first.recap()["failed"] == 0
+
+
+@pytest.mark.parametrize("run_name", ["database_second", "single_host_second"])
+def test_second_run_changes_nothing(converged: Converge, run_name: str) -> None:
+    run: PlaybookRun = getattr(converged, run_name)
+    assert run.returncode == 0, run.tail()
+    recap = run.recap()
+    assert recap["failed"] == 0
+    assert recap["changed"] == 0, f"changed on the second run: {run.changed_tasks()}"
+
+
+def psql_as_superuser(sql: str) -> str:
+    """One value from psql run as postgres over the local socket."""
+    proc = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "psql", "-p", "5432", "-XAtc", sql],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return proc.stdout.strip()
+
+
+def test_postgresql_answers_with_the_configured_roles(converged: Converge) -> None:
+    url = "postgresql://{user}:{password}@127.0.0.1:{port}/{db}".format(
+        user=INVENTORY_VARS["campus_db_user"],
+        password=INVENTORY_VARS["campus_db_password"],
+        port=INVENTORY_VARS["postgresql_port"],
+        db=INVENTORY_VARS["campus_db_name"],
+    )
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        user, database, superuser = conn.execute(
+            "select current_user, current_database(), rolsuper"
+            " from pg_roles where rolname = current_user"
+        ).fetchone()
+    assert (user, database, superuser) == ("campus", "campus", False)
+    # The exporter's role reads statistics through pg_monitor, nothing more.
+    assert psql_as_superuser("select pg_has_role('prometheus', 'pg_monitor', 'member')") == "t"
+    assert psql_as_superuser("select rolsuper from pg_roles where rolname = 'prometheus'") == "f"
+
+
+def test_password_authentication_refuses_a_wrong_password(converged: Converge) -> None:
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(
+            "postgresql://campus:wrong-password@127.0.0.1:5432/campus", connect_timeout=5
+        )
+
+
+def test_wal_archiving_and_nightly_backup_are_set_up(converged: Converge) -> None:
+    assert psql_as_superuser("show archive_mode") == "on"
+    assert "/var/lib/postgresql/wal-archive" in psql_as_superuser("show archive_command")
+    # This machine has no systemd, so the schedule is a cron entry run as postgres.
+    cron = Path("/etc/cron.d/campus-pg-backup").read_text()
+    assert "postgres /usr/local/sbin/campus-pg-backup" in cron
+
+
+def test_settings_are_sized_from_memory(converged: Converge) -> None:
+    # The local inventory caps shared_buffers at 256 MB.
+    assert psql_as_superuser("show shared_buffers") == "256MB"
+
+
+def test_app_is_ready_through_nginx_over_tls(converged: Converge) -> None:
+    response = requests.get("https://localhost/readyz", verify=str(CERTIFICATE), timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def test_plain_http_redirects_to_https(converged: Converge) -> None:
+    response = requests.get("http://localhost/healthz", allow_redirects=False, timeout=10)
+    assert response.status_code == 301
+    assert response.headers["Location"] == "https://localhost/healthz"
+
+
+def test_metrics_are_not_published_through_nginx(converged: Converge) -> None:
+    response = requests.get("https://localhost/metrics", verify=str(CERTIFICATE), timeout=10)
+    assert response.status_code == 404
+
+
+def test_app_runs_as_its_own_unprivileged_user(converged: Converge) -> None:
+    pid = int(Path("/run/campus-app.pid").read_text().strip())
+    status = Path(f"/proc/{pid}/status").read_text()
+    uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
+    user = subprocess.run(
+        ["id", "-un", uid], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert user == "campus"
+
+
+def prometheus_targets() -> dict[str, str]:
+    """Health of each active scrape target, by job."""
+    data = requests.get(f"{PROMETHEUS}/api/v1/targets", timeout=10).json()["data"]["activeTargets"]
+    return {target["labels"]["job"]: target["health"] for target in data}
+
+
+def test_prometheus_reports_the_app_target_up(converged: Converge) -> None:
+    # A new target is "unknown" until its first scrape; wait for one scrape interval or so.
+    deadline = time.monotonic() + 60
+    targets = prometheus_targets()
+    while targets.get("campus-app") != "up" and time.monotonic() < deadline:
+        time.sleep(1)
+        targets = prometheus_targets()
+    assert targets.get("campus-app") == "up", targets
+    assert {"prometheus", "postgresql", "node"} <= set(targets)
+
+
+def test_prometheus_loads_the_alert_rules_of_policies(converged: Converge) -> None:
+    expected = set()
+    for rule_file in sorted((REPO / "policies" / "prometheus" / "rules").glob("*.yml")):
+        expected |= {group["name"] for group in yaml.safe_load(rule_file.read_text())["groups"]}
+    groups = requests.get(f"{PROMETHEUS}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    loaded = {group["name"] for group in groups}
+    assert loaded == expected
+
+
+def test_written_prometheus_configuration_passes_promtool(converged: Converge) -> None:
+    proc = subprocess.run(
+        ["promtool", "check", "config", "/etc/prometheus/prometheus.yml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
