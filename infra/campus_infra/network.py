@@ -47,7 +47,7 @@ class Peer:
 
 @dataclass(frozen=True)
 class Flow:
-    """Pods `source` in `source_ns` reach `target` on `ports` (TCP unless `udp`).
+    """Pods `source` in `source_ns` reach `target` on `ports` over TCP.
 
     A `cidr` stands for the far end outside the cluster: the target when `target_ns` is
     None, the source when `source_ns` is None.
@@ -59,12 +59,11 @@ class Flow:
     target_ns: str | None
     target: dict[str, str]
     ports: tuple[int, ...]
-    udp: bool = False
-    cidr: str | None = None  # target outside the cluster
+    cidr: str | None = None
 
     def port_list(self) -> list[dict[str, Any]]:
-        protocols = ("UDP", "TCP") if self.udp else ("TCP",)
-        return [{"protocol": p, "port": port} for port in self.ports for p in protocols]
+        """The NetworkPolicyPort list (every flow of ours is TCP; DNS has its own policy)."""
+        return [{"protocol": "TCP", "port": port} for port in self.ports]
 
 
 def flows() -> list[Flow]:

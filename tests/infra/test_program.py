@@ -185,3 +185,26 @@ def test_bad_config_stops_the_program_with_one_line_naming_the_key(tmp_path: Pat
     assert f"campus-platform:{key}" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_each_flow_is_opened_at_every_end_we_own(rendered: dict[str, Rendered]):
+    from campus_infra.network import flows
+
+    owned = {spec.name for spec in NAMESPACES}
+    names = {(p["metadata"]["namespace"], p["metadata"]["name"])
+             for p in rendered["prod"].of_kind("NetworkPolicy")}  # fmt: skip
+    for flow in flows():
+        if flow.source_ns in owned:
+            assert (flow.source_ns, f"allow-{flow.name}-egress") in names, flow.name
+        if flow.target_ns in owned:
+            assert (flow.target_ns, f"allow-{flow.name}-ingress") in names, flow.name
+
+
+def test_nothing_opens_the_app_namespace_to_falco_or_kube_bench(rendered: dict[str, Rendered]):
+    for policy in rendered["prod"].of_kind("NetworkPolicy"):
+        if policy["metadata"]["namespace"] != "campus":
+            continue
+        for rule in policy["spec"].get("ingress", []):
+            for peer in rule["from"]:
+                selector = peer.get("namespaceSelector", {}).get("matchLabels", {})
+                assert selector.get("kubernetes.io/metadata.name") not in ("falco", "kube-bench")
