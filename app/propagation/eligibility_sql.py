@@ -29,10 +29,14 @@ def eligible(e: FromClause, a: FromClause, el: FromClause) -> ColumnElement[bool
         path.c.descendant_id == a.c.element_id,
         ancestor.c.id == path.c.ancestor_id,
         ancestor.c.optional.is_(True),
-        ~exists().where(
+        # Nested two deep: SQLAlchemy would only correlate with the closest query, so the
+        # enrolment and ancestor are named as outer tables here.
+        ~exists()
+        .where(
             enrolment_choice.c.enrolment_id == e.c.id,
             enrolment_choice.c.element_id == ancestor.c.id,
-        ),
+        )
+        .correlate_except(enrolment_choice),
     )
     exempt_path = element_closure.alias("exempt_path")
     exempted = exists().where(
