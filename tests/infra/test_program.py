@@ -208,3 +208,26 @@ def test_nothing_opens_the_app_namespace_to_falco_or_kube_bench(rendered: dict[s
             for peer in rule["from"]:
                 selector = peer.get("namespaceSelector", {}).get("matchLabels", {})
                 assert selector.get("kubernetes.io/metadata.name") not in ("falco", "kube-bench")
+
+
+def test_main_only_composes_components():
+    import ast
+
+    tree = ast.parse((REPO_ROOT / "infra" / "__main__.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert "pulumi_kubernetes" not in imported
+    assert all(m == "pulumi" or m.startswith("campus_infra.") for m in imported), imported
+
+
+def test_render_refuses_an_unknown_stack_in_one_line(tmp_path: Path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "campus_infra.render", "--stack", "moon", "--out", str(tmp_path)],
+        capture_output=True, text=True, check=False, cwd=REPO_ROOT,
+        env={"PYTHONPATH": str(REPO_ROOT / "infra"), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"error: no Pulumi.moon.yaml (stacks: {', '.join(STACKS)})")
