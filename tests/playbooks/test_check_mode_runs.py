@@ -1,4 +1,8 @@
-"""cluster.yml runs in check mode against this machine: every task resolves, nothing changes."""
+"""Playbooks that must not change this machine run in check mode: every task resolves.
+
+cluster.yml prepares Kubernetes nodes and the baseline of site.yml hardens SSH
+and the clock; neither belongs on a build machine, so they are dry runs here.
+"""
 
 import hashlib
 import io
@@ -74,3 +78,16 @@ def test_cluster_playbook_refuses_a_real_run_without_systemd(tmp_path: Path) -> 
     assert run.returncode != 0
     assert "k8s_node needs systemd" in run.output
     assert run.recap()["changed"] == 0
+
+
+def test_baseline_of_site_playbook_runs_in_check_mode() -> None:
+    sshd_hardening = Path("/etc/ssh/sshd_config.d/60-campus.conf")
+    existed_before = sshd_hardening.exists()
+
+    run = run_playbook("site.yml", "--check", "--tags", "common")
+
+    assert run.returncode == 0, run.tail()
+    assert run.recap()["failed"] == 0
+    assert "TASK [common : Write the SSH hardening]" in run.output
+    assert "TASK [common : Apply the sysctl baseline]" in run.output
+    assert sshd_hardening.exists() == existed_before
