@@ -86,16 +86,20 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 def engine(settings: Settings) -> Iterator[Engine]:
     engine = build_engine(settings)
     if engine.dialect.name == "postgresql":
-        truncate(engine)
+        reset(engine)
     yield engine
     engine.dispose()
 
 
-def truncate(engine: Engine) -> None:
-    """Empty every table and restart ids, so each test sees the same numbers."""
-    tables = ", ".join(t.name for t in metadata.sorted_tables)
+def reset(engine: Engine) -> None:
+    """Empty every table (and on PostgreSQL restart ids), as a fresh database would be."""
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        if engine.dialect.name == "postgresql":
+            tables = ", ".join(t.name for t in metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
 
 
 @pytest.fixture

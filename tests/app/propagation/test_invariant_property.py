@@ -8,32 +8,16 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine
 
 from app import clock
 from app.domain.errors import DomainError
 from app.services import activities, curricula, enrolments, learners
 from app.store.engine import read_transaction, write_transaction
-from app.store.schema import metadata
-from tests.app.conftest import NOW
+from tests.app.conftest import NOW, reset
 from tests.app.propagation.oracle import World, actual_participants, expected_participants, load
 
 YEARS = ("2026-2027", "2026-2027", "2026-2027", "2027-2028")
-
-
-def reset(engine: Engine) -> None:
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(
-                text(
-                    "TRUNCATE "
-                    + ", ".join(t.name for t in metadata.sorted_tables)
-                    + " RESTART IDENTITY CASCADE"
-                )
-            )
-        else:
-            for table in reversed(metadata.sorted_tables):
-                conn.execute(delete(table))
 
 
 @st.composite
