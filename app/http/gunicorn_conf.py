@@ -13,15 +13,10 @@ graceful_timeout = int(os.environ.get("APP_GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("APP_REQUEST_TIMEOUT", "120"))
 keepalive = 5
 accesslog = None  # the app writes its own JSON access log
-errorlog = "-"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "json": {
-            "format": '{"event": "%(message)s", "level": "%(levelname)s", "logger": "%(name)s"}'
-        }
-    },
+    "formatters": {"json": {"()": "app.observability.logging.json_formatter"}},
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
@@ -29,7 +24,8 @@ logconfig_dict = {
             "stream": "ext://sys.stderr",
         }
     },
-    "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {"gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True}},
 }
 
 
