@@ -165,7 +165,8 @@ def main() -> None:
         field_seconds = FIELD["seconds"] * size / FIELD["participations"]
         print(
             f"{engine_name:10} {size:>6} participations: {seconds:6.3f} s, {statements} statements"
-            f" | field: {field_seconds / seconds:5.1f}x faster, {statements / FIELD['calls']:.2f}x its calls"
+            f" | field: {field_seconds / seconds:5.1f}x faster,"
+            f" {statements / FIELD['calls']:.2f}x its calls"
             f" | floor {floor:6.3f} s: {seconds / floor:4.1f}x the floor"
         )
 
