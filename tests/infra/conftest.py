@@ -1,14 +1,18 @@
 """Shared fixtures for the infra tests: every stack captured once under Pulumi's mocks and
 rendered to manifests, in a session-wide temporary folder.
 
-All infra tests share one xdist group, so the (subprocess) captures and checkov run once.
+The costly products (captures, checkov scans) are made once per test run even when pytest-xdist
+spreads the infra tests over several workers: the first worker to need one makes it under a
+file lock in the run's shared temporary root, the others read it back (`shared_product`).
 """
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,10 +32,31 @@ STACKS = stack_names()
 HERE = Path(__file__).parent
 
 
+# Keep the infra tests together on one worker where xdist's loadgroup honours it (before
+# xdist's own hook, which reads the group markers); shared_product covers the rest.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(item.fspath).parents:
             item.add_marker(pytest.mark.xdist_group("infra"))
+
+
+def shared_product(
+    factory: pytest.TempPathFactory, name: str, produce: Callable[[Path], None]
+) -> Path:
+    """A folder made once per test run by `produce(folder)`, whichever worker asks first."""
+    base = factory.getbasetemp()
+    # Under xdist each worker's base is <run root>/popen-gwN; the run root is shared.
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / f"infra-{name}"
+    with open(root / f"infra-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            produce(folder)
+            (folder / ".done").touch()
+    return folder
 
 
 @dataclass
@@ -61,12 +86,20 @@ class Rendered:
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     """Every stack of Pulumi.<stack>.yaml, captured and rendered (as `make render` does)."""
-    root = tmp_path_factory.mktemp("render")
-    records = render.render(
-        STACKS, root / "manifests", root / "releases", [], capture_dir=root / "capture"
+    root = shared_product(
+        tmp_path_factory,
+        "render",
+        lambda root: render.render(
+            STACKS, root / "manifests", root / "releases", [], capture_dir=root / "capture"
+        ),
     )
     return {
-        s: Rendered(s, records[s], root / "manifests" / s, root / "releases" / f"{s}.yaml")
+        s: Rendered(
+            s,
+            load_capture(root / "capture" / f"{s}.json"),
+            root / "manifests" / s,
+            root / "releases" / f"{s}.yaml",
+        )
         for s in STACKS
     }
 
@@ -84,21 +117,25 @@ def surge(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProce
 def surge_with_scenarios(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     """prod in the surge profile with a small scenario folder of our own, so the load
     generator is checked whatever loadtests/ holds today; rendered like `make render`."""
-    root = tmp_path_factory.mktemp("surge-scenarios")
-    scenarios = root / "loadtests"
-    scenarios.mkdir()
-    (scenarios / "locustfile.py").write_text("from shapes import Wave  # noqa: F401\n")
-    (scenarios / "shapes.py").write_text("class Wave:\n    pass\n")
-    (scenarios / "README.md").write_text("not a scenario\n")
-    done = capture_cli(
-        "prod",
-        "campus-platform:profile=surge",
-        out=root / "capture.json",
-        env={"CAMPUS_LOADTESTS_DIR": str(scenarios)},
-    )
-    assert done.returncode == 0, done.stderr
+
+    def produce(root: Path) -> None:
+        scenarios = root / "loadtests"
+        scenarios.mkdir()
+        (scenarios / "locustfile.py").write_text("from shapes import Wave  # noqa: F401\n")
+        (scenarios / "shapes.py").write_text("class Wave:\n    pass\n")
+        (scenarios / "README.md").write_text("not a scenario\n")
+        done = capture_cli(
+            "prod",
+            "campus-platform:profile=surge",
+            out=root / "capture.json",
+            env={"CAMPUS_LOADTESTS_DIR": str(scenarios)},
+        )
+        assert done.returncode == 0, done.stderr
+        records = load_capture(root / "capture.json")
+        render.write_stack(records, root / "manifests", root / "releases.yaml")
+
+    root = shared_product(tmp_path_factory, "surge-scenarios", produce)
     records = load_capture(root / "capture.json")
-    render.write_stack(records, root / "manifests", root / "releases.yaml")
     return Rendered("prod-surge", records, root / "manifests", root / "releases.yaml")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.conftest import REPO_ROOT, STACKS, Rendered
+from tests.infra.conftest import REPO_ROOT, STACKS, Rendered, shared_product
 
 CHECKOV = REPO_ROOT / ".tools" / "checkov" / "bin" / "checkov"
 # Offline: no platform key, no policy download, no mapping fetch, no update check.
@@ -38,13 +38,19 @@ def _scan(folder: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def checkov_reports(rendered: dict[str, Rendered]) -> dict[str, dict[str, Any]]:
-    """One checkov run per stack, two at a time."""
+def checkov_reports(rendered: dict[str, Rendered], tmp_path_factory) -> dict[str, dict[str, Any]]:
+    """One checkov run per stack, two at a time, once per test run."""
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV} is missing: run `make {CHECKOV.parent.parent}/.installed`")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        reports = pool.map(_scan, [rendered[s].folder for s in STACKS])
-        return dict(zip(STACKS, reports, strict=True))
+
+    def produce(root: Path) -> None:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            reports = pool.map(_scan, [rendered[s].folder for s in STACKS])
+            for stack, report in zip(STACKS, reports, strict=True):
+                (root / f"{stack}.json").write_text(json.dumps(report))
+
+    root = shared_product(tmp_path_factory, "checkov", produce)
+    return {s: json.loads((root / f"{s}.json").read_text()) for s in STACKS}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -76,22 +82,25 @@ def unskipped_report(rendered: dict[str, Rendered], tmp_path_factory) -> dict[st
     deliberately weakened copy of the app Deployment."""
     import yaml
 
-    folder = tmp_path_factory.mktemp("unskipped")
-    for manifest in rendered["prod"].manifests():
-        annotations = manifest["metadata"].get("annotations") or {}
-        if any(k.startswith("checkov.io/skip") for k in annotations):
-            manifest["metadata"]["annotations"] = {
-                k: v for k, v in annotations.items() if not k.startswith("checkov.io/skip")
-            }
-            name = f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
-            (folder / name).write_text(yaml.safe_dump(manifest))
-    weakened = rendered["dev"].one("Deployment", "campus-app")
-    weakened["metadata"]["name"] = "weakened"
-    container = weakened["spec"]["template"]["spec"]["containers"][0]
-    container["securityContext"]["privileged"] = True
-    del container["livenessProbe"]
-    (folder / "weakened.yaml").write_text(yaml.safe_dump(weakened))
-    return _scan(folder)
+    def produce(folder: Path) -> None:
+        for manifest in rendered["prod"].manifests():
+            annotations = manifest["metadata"].get("annotations") or {}
+            if any(k.startswith("checkov.io/skip") for k in annotations):
+                manifest["metadata"]["annotations"] = {
+                    k: v for k, v in annotations.items() if not k.startswith("checkov.io/skip")
+                }
+                name = f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
+                (folder / name).write_text(yaml.safe_dump(manifest))
+        weakened = rendered["dev"].one("Deployment", "campus-app")
+        weakened["metadata"]["name"] = "weakened"
+        container = weakened["spec"]["template"]["spec"]["containers"][0]
+        container["securityContext"]["privileged"] = True
+        del container["livenessProbe"]
+        (folder / "weakened.yaml").write_text(yaml.safe_dump(weakened))
+        (folder.parent / "infra-unskipped.json").write_text(json.dumps(_scan(folder)))
+
+    folder = shared_product(tmp_path_factory, "unskipped", produce)
+    return json.loads((folder.parent / "infra-unskipped.json").read_text())
 
 
 def _failed(report: dict[str, Any]) -> set[tuple[str, str]]:
