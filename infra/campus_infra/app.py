@@ -112,7 +112,7 @@ class CampusApp(pulumi.ComponentResource):
             CKV_K8S_35="the app reads DATABASE_URL from env; the value stays in its Secret",
         )
 
-        n_sa = k8s.core.v1.ServiceAccount(
+        service_account = k8s.core.v1.ServiceAccount(
             "campus-app",
             metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
             automount_service_account_token=False,
@@ -138,7 +138,7 @@ class CampusApp(pulumi.ComponentResource):
                     "spec": _pod_spec(app, [_container(app, ["migrate"], probes=False)], "Never"),
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, n_sa]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, service_account]),
         )
 
         self.deployment = k8s.apps.v1.Deployment(
