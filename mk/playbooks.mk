@@ -18,7 +18,14 @@ TEST_DB_EXTRA_VARS := {"postgresql_users": [{"name": "$(TEST_DB_USER)", "passwor
 SETUP_TARGETS += test-postgres
 .PHONY: test-postgres test-playbooks
 
-test-postgres: install
+# The playbooks run their modules with the system Python (as on any Debian
+# host): the PostgreSQL modules run as the postgres user, who cannot use a
+# Python installed under root's home.
+/usr/bin/python3:
+	$(MAKE) apt-update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-apt
+
+test-postgres: install /usr/bin/python3
 ifeq ($(origin TEST_DATABASE_URL),file)
 	$(ANSIBLE_PLAYBOOK) -i playbooks/inventories/local playbooks/database.yml -e '$(TEST_DB_EXTRA_VARS)'
 	@for i in $$(seq 1 30); do \
