@@ -20,7 +20,7 @@ try:
     config = parse_stack_config(pulumi.Config(PROJECT).get, configured_keys())
     namespaces = Namespaces("namespaces")
     ns = namespaces.depends()
-    NetworkPolicies("network-policies", ns)
+    NetworkPolicies("network-policies", config, ns)
     monitoring = Monitoring("monitoring", config, ns)
     Database("database", config, ns, monitoring.crds)
     CampusApp("app", config, ns, monitoring.crds)

@@ -202,6 +202,7 @@ class AppConfig:
     host: str
     tls_secret: str
     ingress_class: str
+    ingress_namespace: str
     log_level: str
     database_secret: SecretRef
 
@@ -323,6 +324,9 @@ def _read_app(root: _Section) -> AppConfig:
         host=s.string("host", pattern=_HOSTNAME, what="a DNS host name"),
         tls_secret=s.string("tlsSecret", pattern=_DNS_NAME, what="a Kubernetes object name"),
         ingress_class=s.string("ingressClass", default="nginx"),
+        ingress_namespace=s.string(
+            "ingressNamespace", default="ingress-nginx", pattern=_DNS_NAME, what="a namespace"
+        ),
         log_level=level,
         database_secret=database_secret,
     )

@@ -12,9 +12,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from campus_infra import k8s as n
+from campus_infra.config import StackConfig
 from campus_infra.namespaces import NAMESPACES
 
-INGRESS_CONTROLLER_NS = "ingress-nginx"
 ANYWHERE = "0.0.0.0/0"
 # The API server's address differs per cluster and is often a node IP or a load balancer:
 # allow its usual ports to anywhere, for pods that genuinely talk to the API.
@@ -66,13 +66,14 @@ class Flow:
         return [{"protocol": "TCP", "port": port} for port in self.ports]
 
 
-def flows() -> list[Flow]:
-    """Every flow the platform needs; anything else is denied."""
+def flows(ingress_namespace: str = "ingress-nginx") -> list[Flow]:
+    """Every flow the platform needs; anything else is denied. The ingress controller
+    lives in `ingress_namespace` (campus-platform:app.ingressNamespace)."""
     metrics = n.NS_MONITORING
     result = [
         Flow(
             "ingress-to-app",
-            INGRESS_CONTROLLER_NS,
+            ingress_namespace,
             {},
             n.NS_APP,
             {"app.kubernetes.io/name": n.APP_NAME},
@@ -166,7 +167,11 @@ class NetworkPolicies(pulumi.ComponentResource):
     """Default deny everywhere, DNS for all, then the flows of `flows()`."""
 
     def __init__(
-        self, name: str, depends: list[pulumi.Resource], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        config: StackConfig,
+        depends: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("campus:platform:NetworkPolicies", name, None, opts)
         owned = [spec.name for spec in NAMESPACES]
@@ -238,7 +243,7 @@ class NetworkPolicies(pulumi.ComponentResource):
             self,
             depends,
         )
-        for flow in flows():
+        for flow in flows(config.app.ingress_namespace):
             if flow.source_ns in owned:
                 target = Peer(cidr=flow.cidr) if flow.cidr else Peer(flow.target_ns, flow.target)
                 _policy(

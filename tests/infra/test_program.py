@@ -193,7 +193,7 @@ def test_each_flow_is_opened_at_every_end_we_own(rendered: dict[str, Rendered]):
     owned = {spec.name for spec in NAMESPACES}
     names = {(p["metadata"]["namespace"], p["metadata"]["name"])
              for p in rendered["prod"].of_kind("NetworkPolicy")}  # fmt: skip
-    for flow in flows():
+    for flow in flows("ingress-nginx"):
         if flow.source_ns in owned:
             assert (flow.source_ns, f"allow-{flow.name}-egress") in names, flow.name
         if flow.target_ns in owned:
@@ -231,3 +231,14 @@ def test_render_refuses_an_unknown_stack_in_one_line(tmp_path: Path):
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip() == (f"error: no Pulumi.moon.yaml (stacks: {', '.join(STACKS)})")
+
+
+def test_ingress_controller_namespace_comes_from_config(tmp_path: Path):
+    from campus_infra import render
+
+    done = capture_cli("dev", "campus-platform:app.ingressNamespace=traefik", out=tmp_path / "c")
+    assert done.returncode == 0, done.stderr
+    (policy,) = [m for m in render.manifests(load_capture(tmp_path / "c"))
+                 if m["metadata"]["name"] == "allow-ingress-to-app-ingress"]  # fmt: skip
+    peer = policy["spec"]["ingress"][0]["from"][0]
+    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "traefik"}
