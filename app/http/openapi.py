@@ -88,6 +88,13 @@ RESPONSES: dict[str, dict[str, Any]] = {
         ends_at=INSTANT,
         capacity={"type": ["integer", "null"]},
     ),
+    "Eligibility": _obj(
+        enrolment_id=ID,
+        activity_id=ID,
+        eligible={"type": "boolean"},
+        reasons={"type": "array", "items": {"type": "string"}},
+        participation={"enum": ["active", "waitlisted", None]},
+    ),
     "Problem": {
         "type": "object",
         "required": ["type", "title", "status", "detail"],

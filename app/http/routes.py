@@ -168,6 +168,18 @@ ROUTES: tuple[Route, ...] = (
         },
     ),
     Route(
+        "/api/v1/enrolments/{enrolment_id}/eligibility/{activity_id}",
+        enrolments.EnrolmentEligibility,
+        {
+            "GET": Op(
+                "Is this enrolment eligible for that activity, and if not, which rules it breaks",
+                "Eligibility",
+                roles=READERS,
+                errors=(404,),
+            ),
+        },
+    ),
+    Route(
         "/api/v1/activities",
         activities.Activities,
         {

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from app.http.auth import require, require_learner_access
 from app.http.resources.base import Resource, page_params
 from app.services import enrolments as service
+from app.services.eligibility import explain
 
 
 def _owned(
@@ -67,4 +68,14 @@ class EnrolmentParticipations(Resource):
                 enrolment_id,
                 lambda conn: service.list_participations(conn, enrolment_id, limit, after),
             ),
+        )
+
+
+class EnrolmentEligibility(Resource):
+    def on_get(
+        self, req: falcon.Request, resp: falcon.Response, enrolment_id: int, activity_id: int
+    ) -> None:
+        require(req, "admin", "staff", "student")
+        self.read(
+            resp, _owned(req, enrolment_id, lambda conn: explain(conn, enrolment_id, activity_id))
         )

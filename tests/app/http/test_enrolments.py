@@ -219,3 +219,32 @@ def _two_options():
             }
         ],
     }
+
+
+def test_staff_can_ask_why_a_learner_is_not_in_an_activity(client, staff):
+    school = School(client, staff)
+    tutorial = school.activity("LINFO-EC111", group_id=school.group_a)["id"]
+    enrolment = school.enrol(groups=[school.group_b])["id"]
+    answer = client.simulate_get(
+        f"/api/v1/enrolments/{enrolment}/eligibility/{tutorial}", headers=staff
+    ).json
+    assert answer["eligible"] is False and answer["participation"] is None
+    assert len(answer["reasons"]) == 2
+    assert (
+        "not chosen" in answer["reasons"][0] and f"group {school.group_a}" in answer["reasons"][1]
+    )
+    client.simulate_patch(
+        f"/api/v1/enrolments/{enrolment}",
+        headers=staff,
+        json={"groups": [school.group_a], "choices": [school.element["LINFO-EC111"]]},
+    )
+    answer = client.simulate_get(
+        f"/api/v1/enrolments/{enrolment}/eligibility/{tutorial}", headers=staff
+    ).json
+    assert answer == {
+        "enrolment_id": enrolment,
+        "activity_id": tutorial,
+        "eligible": True,
+        "reasons": [],
+        "participation": "active",
+    }
