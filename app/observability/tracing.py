@@ -35,9 +35,12 @@ def tracer_provider_for(
 
 def instrument_engine(engine: Engine, provider: TracerProvider) -> None:
     """One span per SQL statement, children of the request's span."""
-    SQLAlchemyInstrumentor().instrument(
-        engine=engine, tracer_provider=provider, enable_commenter=False
-    )
+    instrumentor = SQLAlchemyInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        # The instrumentor is one per process (a server has one engine): a later app in the
+        # same process, as in tests, takes it over.
+        instrumentor.uninstrument()
+    instrumentor.instrument(engine=engine, tracer_provider=provider, enable_commenter=False)
 
 
 def tracer(provider: TracerProvider | None) -> trace.Tracer:
