@@ -51,7 +51,7 @@ class ObserveMiddleware:
         )
         seconds = time.perf_counter() - req.context.started
         metrics.HTTP_REQUESTS.labels(req.method, route, str(status)).inc()
-        metrics.HTTP_DURATION.labels(req.method, route).observe(seconds)
+        metrics.HTTP_DURATION.labels(req.method, route, str(status)).observe(seconds)
         span = req.context.span
         span.update_name(f"{req.method} {route}")
         span.set_attribute("http.route", route)

@@ -19,7 +19,7 @@ HTTP_REQUESTS = Counter(
 HTTP_DURATION = Histogram(
     "campus_http_request_duration_seconds",
     "Time to answer an HTTP request",
-    ["method", "route"],
+    ["method", "route", "status"],
     buckets=_LATENCY_BUCKETS,
 )
 HTTP_IN_FLIGHT = Gauge(
