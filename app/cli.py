@@ -55,6 +55,7 @@ def serve(
 ) -> None:
     """Serve the app with the production WSGI server (gunicorn, threaded workers)."""
     settings = _settings()
+    _engine(settings).dispose()  # refuse a malformed DATABASE_URL here, not in every worker
     # Every worker writes its metrics here; /metrics adds them up. Start clean: files of a
     # previous run would count twice.
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
