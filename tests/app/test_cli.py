@@ -51,13 +51,11 @@ def test_bad_token_requests_exit_2_with_a_message(database_url, args, words):
     assert result.stdout == ""
 
 
-def test_bad_database_url_is_a_clear_error(tmp_path):
-    result = run("migrate", database_url="mysql://x/y", check=False)
-    assert (
-        result.returncode == 2
-        and "DATABASE_URL" in result.stderr
-        and "Traceback" not in result.stderr
-    )
+@pytest.mark.parametrize("command", ["migrate", "serve", "seed-demo"])
+def test_bad_database_url_is_a_clear_error(command):
+    result = run(command, database_url="mysql://x/y", check=False)
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.slow
