@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "playbooks"
 LOCAL_INVENTORY = PLAYBOOKS / "inventories" / "local"
 BIN = Path(sys.executable).parent
+# Held during every run that acts on this machine (for real or in check mode):
+# two apt or service runs at once would trip over each other, whichever pytest
+# worker or session starts them.
+MACHINE_LOCK = Path(tempfile.gettempdir()) / "campus-playbooks-machine.lock"
 
 _RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
 
@@ -63,14 +72,40 @@ def ansible_env() -> dict[str, str]:
     return env
 
 
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) for the duration of the block."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_playbook(
     playbook: str,
     *extra: str,
     inventory: Path = LOCAL_INVENTORY,
     env: dict[str, str] | None = None,
+    touches_machine: bool = True,
     timeout: int = 900,
 ) -> PlaybookRun:
-    """Run `ansible-playbook -i inventory playbooks/<playbook> extra...` from the repo root."""
+    """Run `ansible-playbook -i inventory playbooks/<playbook> extra...` from the repo root.
+
+    Runs that only read the inventory (validate.yml, a run stopped by the
+    validation) pass touches_machine=False and skip the machine lock.
+    """
+    if touches_machine:
+        with exclusive_lock(MACHINE_LOCK):
+            return run_playbook(
+                playbook,
+                *extra,
+                inventory=inventory,
+                env=env,
+                touches_machine=False,
+                timeout=timeout,
+            )
     args = (
         str(BIN / "ansible-playbook"),
         "-i",
@@ -88,3 +123,44 @@ def run_playbook(
         check=False,
     )
     return PlaybookRun(args=args, returncode=proc.returncode, output=proc.stdout + proc.stderr)
+
+
+def runs_to_json(runs: dict[str, PlaybookRun]) -> str:
+    """Serialise named runs (to share them between pytest workers)."""
+    return json.dumps({name: asdict(run) for name, run in runs.items()})
+
+
+def runs_from_json(text: str) -> dict[str, PlaybookRun]:
+    """The named runs written by runs_to_json."""
+    return {
+        name: PlaybookRun(
+            args=tuple(data["args"]), returncode=data["returncode"], output=data["output"]
+        )
+        for name, data in json.loads(text).items()
+    }
+
+
+def xdist_shared_dir(basetemp: Path) -> Path | None:
+    """The temporary directory the pytest-xdist workers of this session share (None without)."""
+    return basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else None
+
+
+def once_per_session(
+    name: str, shared_dir: Path | None, produce: Callable[[], dict[str, PlaybookRun]]
+) -> dict[str, PlaybookRun]:
+    """Produce named runs once for the whole test session, whatever the number of workers.
+
+    With pytest-xdist every worker has its own session fixtures; the first
+    worker to take the lock produces the runs and leaves them in shared_dir
+    (the session's common temporary directory) for the others. Without
+    workers (shared_dir None) this just calls produce.
+    """
+    if shared_dir is None:
+        return produce()
+    result = shared_dir / f"{name}.json"
+    with exclusive_lock(shared_dir / f"{name}.lock"):
+        if result.exists():
+            return runs_from_json(result.read_text())
+        runs = produce()
+        result.write_text(runs_to_json(runs))
+        return runs

@@ -7,6 +7,7 @@ from the outside, as a user and an operator would.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -17,13 +18,23 @@ import pytest
 import requests
 import yaml
 
-from .ansible_cli import LOCAL_INVENTORY, REPO, PlaybookRun, run_playbook
+from .ansible_cli import (
+    LOCAL_INVENTORY,
+    REPO,
+    PlaybookRun,
+    once_per_session,
+    run_playbook,
+    xdist_shared_dir,
+)
 
+# Converges run under the machine lock of ansible_cli (grouping on one worker
+# alone is not enough: the converge is shared between workers through files).
 pytestmark = pytest.mark.xdist_group("ansible-converge")
 
 INVENTORY_VARS = yaml.safe_load((LOCAL_INVENTORY / "group_vars" / "all.yml").read_text())
 CERTIFICATE = Path("/etc/nginx/tls/campus.crt")
 PROMETHEUS = "http://127.0.0.1:9090"
+UV = Path(".tools/uv/bin/uv")
 
 
 @dataclass(frozen=True)
@@ -36,19 +47,47 @@ class Converge:
     single_host_second: PlaybookRun
 
 
-@pytest.fixture(scope="module")
-def converged() -> Converge:
-    """Converge once for every check of this module (the slow part)."""
-    database_first = run_playbook("database.yml")
-    assert database_first.returncode == 0, database_first.tail()
-    single_host_first = run_playbook("single-host.yml")
-    assert single_host_first.returncode == 0, single_host_first.tail()
-    return Converge(
-        database_first=database_first,
-        single_host_first=single_host_first,
-        database_second=run_playbook("database.yml"),
-        single_host_second=run_playbook("single-host.yml"),
-    )
+def snapshot_app_source(root: Path) -> Path:
+    """A copy of what the app's wheel is built from, taken once for all runs.
+
+    The working tree may change while the tests run (people keep working);
+    a changed app is rightly reinstalled by the next run, which is not what
+    the idempotence check is about. The copy goes in through
+    app_host_source_dir, the variable operators use to point at a checkout.
+    """
+    source = root / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "uv.lock", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    for package in ("app", "platform_tools"):
+        shutil.copytree(
+            REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return source
+
+
+@pytest.fixture(scope="session")
+def converged(tmp_path_factory: pytest.TempPathFactory) -> Converge:
+    """Converge once for the whole session and every check of this module (the slow part)."""
+
+    def converge() -> dict[str, PlaybookRun]:
+        source = snapshot_app_source(tmp_path_factory.mktemp("campus"))
+        app_vars = ("-e", f"app_host_source_dir={source}", "-e", f"app_host_uv={REPO / UV}")
+        runs = {"database_first": run_playbook("database.yml")}
+        if runs["database_first"].returncode == 0:
+            runs["single_host_first"] = run_playbook("single-host.yml", *app_vars)
+        if runs.get("single_host_first") and runs["single_host_first"].returncode == 0:
+            runs["database_second"] = run_playbook("database.yml")
+            runs["single_host_second"] = run_playbook("single-host.yml", *app_vars)
+        return runs
+
+    shared = xdist_shared_dir(tmp_path_factory.getbasetemp())
+    runs = once_per_session("playbooks-converge", shared, converge)
+    for name in ("database_first", "single_host_first"):
+        assert name in runs and runs[name].returncode == 0, (
+            runs[name].tail() if name in runs else f"{name} did not run"
+        )
+    return Converge(**runs)
 
 
 def test_first_runs_succeed(converged: Converge) -> None:

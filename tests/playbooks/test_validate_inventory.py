@@ -7,10 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .ansible_cli import PLAYBOOKS, PlaybookRun, run_playbook
-
-# The module's single validate.yml run is shared by its tests: keep them on one worker.
-pytestmark = pytest.mark.xdist_group("ansible-validate")
+from .ansible_cli import PLAYBOOKS, PlaybookRun, once_per_session, run_playbook, xdist_shared_dir
 
 GOOD_CHECKSUM = "sha256:" + "ab" * 32
 STRONG_PASSWORD = "a-long-enough-password"
@@ -139,14 +136,25 @@ def failure_messages(play_output: str) -> dict[str, str]:
     return messages
 
 
-@pytest.fixture(scope="module")
-def validation(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlaybookRun, dict[str, str]]:
+@pytest.fixture(scope="session")
+def validation(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[PlaybookRun, dict[str, str]]:
     """One validate.yml run over a correct host and one host per bad input."""
-    hosts = {"correct": {}} | {case.id: case.values[1] for case in BAD_INPUTS}
-    inventory = write_inventory(tmp_path_factory.mktemp("validate"), hosts)
-    run = run_playbook(
-        "validate.yml", inventory=inventory, env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-    )
+
+    def validate() -> dict[str, PlaybookRun]:
+        hosts = {"correct": {}} | {case.id: case.values[1] for case in BAD_INPUTS}
+        inventory = write_inventory(tmp_path_factory.mktemp("validate"), hosts)
+        run = run_playbook(
+            "validate.yml",
+            inventory=inventory,
+            env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"},
+            touches_machine=False,
+        )
+        return {"validate": run}
+
+    shared = xdist_shared_dir(tmp_path_factory.getbasetemp())
+    run = once_per_session("playbooks-validate", shared, validate)["validate"]
     return run, failure_messages(run.output)
 
 
@@ -173,7 +181,7 @@ def test_bad_input_fails_naming_the_variable(
 def test_database_playbook_stops_before_any_change_on_a_bad_inventory(tmp_path: Path) -> None:
     inventory = write_inventory(tmp_path, {"localhost": {"postgresql_max_connections": 5}})
     # Check mode as a safety net: a broken validation must not touch this machine.
-    run = run_playbook("database.yml", "--check", inventory=inventory)
+    run = run_playbook("database.yml", "--check", inventory=inventory, touches_machine=False)
     assert run.returncode != 0, run.tail()
     assert "postgresql_max_connections" in run.output
     recap = run.recap()
@@ -192,5 +200,6 @@ def test_example_inventories_are_valid(environment: str) -> None:
         "-e",
         f"k8s_node_bundle_checksum={GOOD_CHECKSUM}",
         inventory=PLAYBOOKS / "inventories" / environment,
+        touches_machine=False,
     )
     assert run.returncode == 0, run.tail()
