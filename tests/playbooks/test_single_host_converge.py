@@ -149,6 +149,23 @@ def test_wal_archiving_and_nightly_backup_are_set_up(converged: Converge) -> Non
     assert "postgres /usr/local/sbin/campus-pg-backup" in cron
 
 
+def test_backup_command_makes_a_base_backup(converged: Converge) -> None:
+    backups = Path("/var/backups/postgresql")
+    before = set(backups.iterdir())
+    # What cron runs at night, run now as the same user.
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", "/usr/local/sbin/campus-pg-backup"],
+        cwd="/",
+        check=True,
+        timeout=120,
+    )
+    new = set(backups.iterdir()) - before
+    assert len(new) == 1
+    (backup,) = new
+    assert (backup / "base.tar.gz").stat().st_size > 0
+    assert (backup / "backup_manifest").exists()
+
+
 def test_settings_are_sized_from_memory(converged: Converge) -> None:
     # The local inventory caps shared_buffers at 256 MB.
     assert psql_as_superuser("show shared_buffers") == "256MB"
