@@ -188,7 +188,18 @@ def test_metrics_are_not_published_through_nginx(converged: Converge) -> None:
 
 
 def test_app_runs_as_its_own_unprivileged_user(converged: Converge) -> None:
-    pid = int(Path("/run/campus-app.pid").read_text().strip())
+    pid_file = Path("/run/campus-app.pid")  # written by the init script (no systemd)
+    if pid_file.exists():
+        pid = int(pid_file.read_text().strip())
+    else:
+        pid = int(
+            subprocess.run(
+                ["systemctl", "show", "--property=MainPID", "--value", "campus-app"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
     status = Path(f"/proc/{pid}/status").read_text()
     uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
     user = subprocess.run(
