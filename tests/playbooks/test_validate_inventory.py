@@ -118,6 +118,9 @@ BAD_INPUTS = [
         id="bundle-checksum",
     ),
     pytest.param("k8s_node_bundle_url", {"k8s_node_bundle_url": None}, id="bundle-url-missing"),
+    pytest.param(
+        "k8s_node_bundle_bin_dir", {"k8s_node_bundle_bin_dir": "../bin/"}, id="bundle-dir-escapes"
+    ),
 ]
 
 
