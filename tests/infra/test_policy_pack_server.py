@@ -5,6 +5,7 @@ Stand-in: no Pulumi CLI here, so this test plays the engine's side of the protoc
 generated client stubs that ship in the pulumi package.
 """
 
+import copy
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -56,7 +57,8 @@ def test_pack_announces_every_policy(analyzer):
 
 def test_pack_passes_the_app_deployment_and_stops_a_latest_image(analyzer, rendered):
     prod: Rendered = rendered["prod"]
-    (record,) = [r for r in prod.records if r["type"] == "kubernetes:apps/v1:Deployment"]
+    (shared,) = [r for r in prod.records if r["type"] == "kubernetes:apps/v1:Deployment"]
+    record = copy.deepcopy(shared)  # the capture is shared by every test of the session
     assert _analyze(analyzer, record["type"], record["name"], record["inputs"]) == []
     container = record["inputs"]["spec"]["template"]["spec"]["containers"][0]
     container["image"] = "registry.example.org/campus/app:latest"
