@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 
 import falcon.testing
 import pytest
+import structlog
 from jsonschema import Draft202012Validator
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -143,12 +146,15 @@ def test_requests_and_sql_are_traced(settings, engine, staff):
     assert sql, [s.name for s in spans]
 
 
-def test_access_log_is_one_json_object_per_line(client, capsys):
-    configure_logging("INFO")
-    client.simulate_get("/healthz")
-    lines = [
-        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
-    ]
+def test_access_log_is_one_json_object_per_line(client):
+    buffer = io.StringIO()
+    configure_logging("INFO", stream=buffer)
+    try:
+        client.simulate_get("/healthz")
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
     request = [line for line in lines if line.get("event") == "request"][-1]
     assert (
         request["route"] == "/healthz" and request["status"] == 200 and request["level"] == "info"
