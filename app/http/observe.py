@@ -46,9 +46,7 @@ class ObserveMiddleware:
     ) -> None:
         metrics.HTTP_IN_FLIGHT.dec()
         route = public_route(req.uri_template)
-        status = (
-            resp.status_code if hasattr(resp, "status_code") else int(str(resp.status).split()[0])
-        )
+        status = resp.status_code
         seconds = time.perf_counter() - req.context.started
         metrics.HTTP_REQUESTS.labels(req.method, route, str(status)).inc()
         metrics.HTTP_DURATION.labels(req.method, route, str(status)).observe(seconds)
