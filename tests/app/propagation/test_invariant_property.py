@@ -197,7 +197,7 @@ def check(before: World, after: World, kind: str, arg: Any) -> None:
 
 
 @settings(
-    max_examples=30,
+    max_examples=50,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
