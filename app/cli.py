@@ -21,21 +21,22 @@ cli = typer.Typer(
 
 
 def _settings() -> Settings:
+    """The environment's settings, DATABASE_URL included, refused with a message and exit 2."""
+    from app.store.engine import normalise_url
+
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
+        normalise_url(settings.database_url)
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    return settings
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     from app.store.engine import build_engine
 
-    try:
-        return build_engine(settings)
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    return build_engine(settings)
 
 
 @cli.command()
@@ -55,7 +56,6 @@ def serve(
 ) -> None:
     """Serve the app with the production WSGI server (gunicorn, threaded workers)."""
     settings = _settings()
-    _engine(settings).dispose()  # refuse a malformed DATABASE_URL here, not in every worker
     # Every worker writes its metrics here; /metrics adds them up. Start clean: files of a
     # previous run would count twice.
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
