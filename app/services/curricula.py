@@ -40,17 +40,21 @@ def import_curriculum(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
     nodes = list(_walk(body["steps"]))
     _check_payload(body, nodes)
 
-    programme_id = _upsert_code(conn, programme, body["programme"], {})
+    programme_in = body["programme"]
+    programme_id = _upsert(
+        conn, programme, {"code": programme_in["code"]}, {"label": programme_in["label"]}
+    )
     version = body["version"]
     existing_version = conn.execute(
         select(programme_version.c.programme_id).where(programme_version.c.code == version["code"])
     ).first()
     if existing_version and existing_version.programme_id != programme_id:
         raise Conflict.of("version.code", "this version code belongs to another programme")
-    version_id = _upsert_code(
+    version_id = _upsert(
         conn,
         programme_version,
-        version,
+        {"code": version["code"]},
+        {"label": version["label"]},
         {"programme_id": programme_id, "curriculum_period": version["curriculum_period"]},
     )
 
@@ -58,7 +62,7 @@ def import_curriculum(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
     groups: dict[str, int] = {}
     choice_groups: dict[str, int] = {}
     for index, step_in in enumerate(body["steps"]):
-        step_id = _upsert_child(
+        step_id = _upsert(
             conn,
             step,
             {"programme_version_id": version_id, "code": step_in["code"]},
@@ -66,7 +70,7 @@ def import_curriculum(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
         )
         steps[step_in["code"]] = step_id
         for group_in in step_in.get("groups", []):
-            groups[f"{step_in['code']}/{group_in['code']}"] = _upsert_child(
+            groups[f"{step_in['code']}/{group_in['code']}"] = _upsert(
                 conn,
                 learner_group,
                 {"step_id": step_id, "code": group_in["code"]},
@@ -75,7 +79,7 @@ def import_curriculum(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
         for cg in step_in.get("choice_groups", []):
             if cg["min"] > cg["max"]:
                 raise InvalidInput.of(f"steps[{index}].choice_groups", f"{cg['code']}: min > max")
-            choice_groups[f"{step_in['code']}/{cg['code']}"] = _upsert_child(
+            choice_groups[f"{step_in['code']}/{cg['code']}"] = _upsert(
                 conn,
                 choice_group,
                 {"step_id": step_id, "code": cg["code"]},
@@ -143,17 +147,15 @@ def _check_payload(body: dict[str, Any], nodes: list[_Node]) -> None:
     collect(errors)
 
 
-def _upsert_code(conn: Connection, table, data: dict[str, Any], extra: dict[str, Any]) -> int:  # type: ignore[no-untyped-def]
-    row = {"code": data["code"], "label": data["label"], **extra}
-    statement = insert_for(conn, table).values(**row)
-    statement = statement.on_conflict_do_update(
-        index_elements=["code"], set_={"label": statement.excluded.label}
-    ).returning(table.c.id)
-    return conn.execute(statement).scalar_one()
-
-
-def _upsert_child(conn: Connection, table, key: dict[str, Any], data: dict[str, Any]) -> int:  # type: ignore[no-untyped-def]
-    statement = insert_for(conn, table).values(**key, **data)
+def _upsert(  # type: ignore[no-untyped-def]
+    conn: Connection,
+    table,
+    key: dict[str, Any],
+    data: dict[str, Any],
+    insert_only: dict[str, Any] | None = None,
+) -> int:
+    """Insert by `key`, or update `data` of the existing row; `insert_only` is never updated."""
+    statement = insert_for(conn, table).values(**key, **data, **(insert_only or {}))
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={k: statement.excluded[k] for k in data}
     ).returning(table.c.id)
