@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import falcon
-from sqlalchemy import Connection, Engine, and_, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -110,7 +110,7 @@ def _store(conn: Connection, record_key: dict[str, Any], status: int, body: Any)
     text = body if isinstance(body, str) else json.dumps(body)
     conn.execute(
         update(idempotency_record)
-        .where(and_(*(idempotency_record.c[k] == v for k, v in record_key.items())))
+        .filter_by(**record_key)
         .values(state="done", response_status=status, response_body=text)
     )
 
