@@ -91,9 +91,6 @@ def on_unexpected(
     req: falcon.Request, resp: falcon.Response, exc: Exception, _params: dict[str, Any]
 ) -> None:
     """A bug: logged with its traceback, answered without one."""
-    if isinstance(exc, falcon.HTTPError):
-        on_http_error(req, resp, exc, _params)
-        return
     log.exception("unhandled_error", path=req.path, method=req.method)
     problem(resp, 500, "Internal error", "internal", "the error was logged; it is not your input")
 
