@@ -172,12 +172,6 @@ def test_enrolment_reads_back_with_its_selection(client, staff):
 
 def test_choice_groups_cap_the_number_of_choices(client, staff):
     school = School(client, staff)
-    post(
-        client,
-        "/api/v1/curricula",
-        {**_two_options(), "steps": [{**_two_options()["steps"][0]}]},
-        staff,
-    )
     ids = post(client, "/api/v1/curricula", _two_options(), staff)
     step = ids["steps"]["OPT-L1"]
     refused = post(
