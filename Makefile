@@ -27,10 +27,14 @@ help:
 	@echo "make test   install everything and run every test (SQLite and a local PostgreSQL)"
 	@echo "make lint   ruff lint and format check"
 
-# Runs once per make invocation, before the first apt-get install of any fragment.
+# Fragments call `$(MAKE) apt-update` before their first apt-get install; the stamp keeps the
+# package lists from being fetched again within the hour.
+APT_STAMP := $(TOOLS)/.apt-updated
 apt-update:
 	@if [ "$$(id -u)" != 0 ]; then echo "apt-get needs root: install the packages listed in the Makefile by hand" >&2; exit 1; fi
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	@if [ -z "$$(find $(APT_STAMP) -mmin -60 2>/dev/null)" ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && mkdir -p $(TOOLS) && touch $(APT_STAMP); \
+	fi
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)/uv || { $(MAKE) apt-update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(TOOLS)/uv; }
