@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from app.http import problems
 from app.http.auth import AuthMiddleware
 from app.http.idempotency import IdempotencyMiddleware
+from app.http.openapi import spec
 from app.http.observe import ObserveMiddleware
 from app.http.resources.base import Deps
 from app.http.routes import ROUTES
@@ -33,13 +34,13 @@ def create_app(
         middleware=[
             ObserveMiddleware(tracer(provider)),
             SheddingMiddleware(settings.max_in_flight),
-            AuthMiddleware(engine),
+            AuthMiddleware(engine, {route.resource: route.ops for route in ROUTES}),
             IdempotencyMiddleware(engine, settings.max_body_bytes),
         ]
     )
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
-    deps = Deps(settings, engine)
+    deps = Deps(settings, engine, spec(ROUTES))
     for route in ROUTES:
         app.add_route(route.template, route.resource(deps))
     return app

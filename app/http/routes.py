@@ -15,6 +15,13 @@ READERS = ("admin", "staff", "student")
 
 @dataclass(frozen=True)
 class Op:
+    """One operation: its contract, and who may call it.
+
+    Every `/api` operation either names the roles allowed to call it, enforced for every
+    request by the auth middleware from this table, or is `public` (no token). Service
+    endpoints outside `/api` have neither.
+    """
+
     summary: str
     response: str
     status: int = 200
@@ -22,6 +29,7 @@ class Op:
     roles: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     paged: bool = False
+    public: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from app.store.engine import read_transaction, write_transaction
 class Deps:
     settings: Settings
     engine: Engine
+    contract: dict[str, Any]
 
 
 class Resource:

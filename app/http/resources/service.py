@@ -49,6 +49,4 @@ class Metrics(Resource):
 
 class OpenApi(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        from app.http.openapi import spec
-
-        resp.media = spec()
+        resp.media = self.deps.contract
