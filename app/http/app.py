@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from app.http import problems
 from app.http.auth import AuthMiddleware
 from app.http.idempotency import IdempotencyMiddleware
-from app.http.openapi import spec
 from app.http.observe import ObserveMiddleware
+from app.http.openapi import spec
 from app.http.resources.base import Deps
 from app.http.routes import ROUTES
 from app.http.shedding import SheddingMiddleware
