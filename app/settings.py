@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SQLITE_PATH = Path("var") / "campus.db"
+
+# Exam-notice QR tokens are signed with EXAM_TOKEN_KEY (HMAC-SHA256). Without it, a laptop
+# (`make run`, tests) uses this published development key; with APP_ENV=production a missing or
+# short key stops the app at start, so no production notice is ever signed with it.
+DEVELOPMENT_EXAM_TOKEN_KEY = "development-only-exam-token-key-not-secret!"  # noqa: S105
+MIN_EXAM_TOKEN_KEY_LENGTH = 32
+ENVIRONMENTS = ("development", "production")
 
 
 class SettingsError(ValueError):
@@ -41,11 +49,16 @@ class Settings:
     log_level: str = "INFO"
     otlp_endpoint: str | None = None
     service_name: str = "campus-app"
+    environment: str = "development"
+    exam_token_key: str = DEVELOPMENT_EXAM_TOKEN_KEY
+    # Exam dates and times on documents are printed in the school's own time zone.
+    site_timezone: str = "Europe/Paris"
 
     @classmethod
     def from_env(cls) -> Settings:
         """Read settings from the process environment, refusing malformed values."""
         url = os.environ.get("DATABASE_URL") or cls.database_url
+        environment = _environment()
         workers = _int_env("APP_WORKERS", 2, 1, 256)
         threads = _int_env("APP_THREADS", 4, 1, 256)
         return cls(
@@ -58,4 +71,47 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
             otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             service_name=os.environ.get("OTEL_SERVICE_NAME", "campus-app"),
+            environment=environment,
+            exam_token_key=_exam_token_key(environment),
+            site_timezone=_timezone_env("SITE_TIMEZONE", "Europe/Paris"),
         )
+
+
+def _environment() -> str:
+    value = os.environ.get("APP_ENV") or "development"
+    if value not in ENVIRONMENTS:
+        raise SettingsError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {value!r}")
+    return value
+
+
+def _exam_token_key(environment: str) -> str:
+    """EXAM_TOKEN_KEY; the development key only outside production, never a short key."""
+    key = os.environ.get("EXAM_TOKEN_KEY") or ""
+    if not key:
+        if environment == "production":
+            raise SettingsError(
+                "EXAM_TOKEN_KEY is required in production (a random secret of at least "
+                f"{MIN_EXAM_TOKEN_KEY_LENGTH} characters, e.g. `openssl rand -base64 48`)"
+            )
+        return DEVELOPMENT_EXAM_TOKEN_KEY
+    if len(key) < MIN_EXAM_TOKEN_KEY_LENGTH:
+        raise SettingsError(
+            f"EXAM_TOKEN_KEY must be at least {MIN_EXAM_TOKEN_KEY_LENGTH} characters, "
+            f"got {len(key)}"
+        )
+    if environment == "production" and key == DEVELOPMENT_EXAM_TOKEN_KEY:
+        raise SettingsError(
+            "EXAM_TOKEN_KEY: the published development key is refused in production"
+        )
+    return key
+
+
+def _timezone_env(name: str, default: str) -> str:
+    value = os.environ.get(name) or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{name} must be an IANA time zone such as Europe/Paris, got {value!r}"
+        ) from None
+    return value

@@ -242,3 +242,6 @@ idempotency_record = Table(
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("state IN ('running', 'done')", name="state"),
 )
+
+# Exam registration tables live in their own module, on this same metadata.
+from app.store import schema_exams  # noqa: E402, F401
