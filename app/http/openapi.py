@@ -25,6 +25,80 @@ def _page(item: dict[str, Any]) -> dict[str, Any]:
     return _obj(items={"type": "array", "items": item}, next_cursor={"type": ["string", "null"]})
 
 
+# --- exam registration ---
+
+_CENTS = {"type": "integer", "minimum": 0}
+_WHEN = {"anyOf": [INSTANT, {"type": "null"}]}
+_REGISTRATION_STATUS = {
+    "enum": ["draft", "submitted", "verified", "paid", "final", "rejected", "cancelled"]
+}
+_PERIOD = _obj(
+    id=ID,
+    academic_year=YEARS,
+    number={"enum": [1, 2, 3]},
+    opens_at=INSTANT,
+    closes_at=INSTANT,
+    status={"enum": ["planned", "open", "closed", "archived"]},
+)
+_EXAM = _obj(
+    id=ID,
+    element_id=ID,
+    element_code={"type": "string"},
+    element_label={"type": "string"},
+    period_id=ID,
+    supervised_hours={"type": "integer", "minimum": 1},
+    starts_at=INSTANT,
+    room={"type": ["string", "null"]},
+    capacity={"type": ["integer", "null"]},
+    modality_ids={"type": "array", "items": ID},
+)
+_REGISTRATION = _obj(
+    id=ID,
+    learner_id=ID,
+    period_id=ID,
+    modality_id=ID,
+    centre_id={"anyOf": [ID, {"type": "null"}]},
+    status=_REGISTRATION_STATUS,
+    fee_cents={"anyOf": [_CENTS, {"type": "null"}]},
+    rejection_reason={"type": ["string", "null"]},
+    exams={"type": "array", "items": ID, "description": "exams sat this period"},
+    deferred={"type": "array", "items": ID, "description": "exams deferred to the resit period"},
+    created_at=INSTANT,
+    submitted_at=_WHEN,
+    verified_at=_WHEN,
+    final_at=_WHEN,
+)
+_MODALITY = _obj(
+    id=ID,
+    code={"type": "string"},
+    label={"type": "string"},
+    fixed_fee_cents=_CENTS,
+    fee_per_hour_cents=_CENTS,
+    needs_centre={"type": "boolean"},
+)
+_CENTRE = _obj(
+    id=ID,
+    code={"type": "string"},
+    label={"type": "string"},
+    modality_id=ID,
+    capacity={"type": "integer", "minimum": 0},
+)
+EXAM_RESPONSES: dict[str, dict[str, Any]] = {
+    "ExamPeriod": _PERIOD,
+    "ExamPeriodPage": _page(_PERIOD),
+    "ExamModalityPage": _page(_MODALITY),
+    "ExamCentrePage": _page(_CENTRE),
+    "Exam": _EXAM,
+    "ExamPage": _page(_EXAM),
+    "ExamRegistration": _REGISTRATION,
+    "ExamRegistrationPage": _page(_REGISTRATION),
+    "NoticeVerification": _obj(
+        registration_id=ID, exam_id=ID, learner_id=ID, status=_REGISTRATION_STATUS
+    ),
+    "Signatory": _obj(name={"type": "string"}, title={"type": "string"}, updated_at=INSTANT),
+    "Pdf": {"type": "string", "format": "binary", "description": "a PDF document"},
+}
+
 RESPONSES: dict[str, dict[str, Any]] = {
     "Health": _obj(status={"const": "alive"}),
     "Ready": _obj(status={"enum": ["ready", "not ready"]}, checks={"type": "object"}),
@@ -97,6 +171,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
         reasons={"type": "array", "items": {"type": "string"}},
         participation={"enum": ["active", "waitlisted", None]},
     ),
+    **EXAM_RESPONSES,
     "Problem": {
         "type": "object",
         "required": ["type", "title", "status", "detail"],
@@ -179,7 +254,7 @@ def spec(routes: Iterable[Route]) -> dict[str, Any]:
             for n in re.findall(r"\{(\w+)\}", route.path)
         ]
         for method, op in route.ops.items():
-            content_type = "text/plain" if op.response == "Metrics" else "application/json"
+            content_type = "text/plain" if op.response == "Metrics" else op.media
             operation: dict[str, Any] = {
                 "summary": op.summary,
                 "operationId": f"{method.lower()}_{route.resource.__name__}",
@@ -194,23 +269,31 @@ def spec(routes: Iterable[Route]) -> dict[str, Any]:
                     }
                 },
             }
-            if params or op.paged:
-                operation["parameters"] = params + (
-                    [
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": 1000,
-                                "default": 100,
+            query = [
+                {"name": q.name, "in": "query", "required": q.required, "schema": q.schema}
+                for q in op.query
+            ]
+            if params or op.paged or query:
+                operation["parameters"] = (
+                    params
+                    + query
+                    + (
+                        [
+                            {
+                                "name": "limit",
+                                "in": "query",
+                                "schema": {
+                                    "type": "integer",
+                                    "minimum": 1,
+                                    "maximum": 1000,
+                                    "default": 100,
+                                },
                             },
-                        },
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                    ]
-                    if op.paged
-                    else []
+                            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        ]
+                        if op.paged
+                        else []
+                    )
                 )
             if op.request:
                 operation["requestBody"] = {

@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from app.http.resources import activities, curricula, enrolments, learners, service
+from app.http.resources import (
+    activities,
+    curricula,
+    enrolments,
+    exam_config,
+    exam_documents,
+    exam_registrations,
+    learners,
+    service,
+)
 from app.http.resources.base import Resource
-from app.http.schemas import MAX_ID
+from app.http.schemas import ID, MAX_ID
 
 STAFF = ("admin", "staff")
 READERS = ("admin", "staff", "student")
+ADMIN = ("admin",)
+PDF = "application/pdf"
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query parameter of an operation, as /openapi.json shows it."""
+
+    name: str
+    schema: dict[str, Any]
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,8 @@ class Op:
     errors: tuple[int, ...] = ()
     paged: bool = False
     public: bool = False
+    media: str = "application/json"
+    query: tuple[Query, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -234,6 +257,255 @@ ROUTES: tuple[Route, ...] = (
                 roles=STAFF,
                 errors=(404, 422),
                 paged=True,
+            ),
+        },
+    ),
+    # --- exam registration -------------------------------------------------------------------
+    Route(
+        "/api/v1/exam-periods",
+        exam_config.ExamPeriods,
+        {
+            "POST": Op(
+                "Create an exam period (1, 2, or 3 = resit) of an academic year; status planned",
+                "ExamPeriod",
+                201,
+                "NewExamPeriod",
+                STAFF,
+                (409, 422),
+            ),
+            "GET": Op(
+                "Every exam period", "ExamPeriodPage", roles=READERS, errors=(422,), paged=True
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/exam-periods/{period_id}",
+        exam_config.ExamPeriod,
+        {
+            "GET": Op("One exam period", "ExamPeriod", roles=READERS, errors=(404,)),
+            "PATCH": Op(
+                "Open or close a period, or move its dates; an archived period refuses (409)",
+                "ExamPeriod",
+                200,
+                "ExamPeriodPatch",
+                STAFF,
+                (404, 409, 422),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/exam-periods/{period_id}/exams",
+        exam_config.PeriodExams,
+        {
+            "GET": Op(
+                "The exams of a period, with their allowed modalities",
+                "ExamPage",
+                roles=READERS,
+                errors=(404, 422),
+                paged=True,
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/exam-modalities",
+        exam_config.ExamModalities,
+        {
+            "POST": Op(
+                "Create a modality with its fixed fee and fee per supervised hour (cents)",
+                "Created",
+                201,
+                "NewExamModality",
+                STAFF,
+                (409, 422),
+            ),
+            "GET": Op(
+                "Every modality and its fees",
+                "ExamModalityPage",
+                roles=READERS,
+                errors=(422,),
+                paged=True,
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/exam-centres",
+        exam_config.ExamCentres,
+        {
+            "POST": Op(
+                "Create a centre of a modality that has centres, with its capacity",
+                "Created",
+                201,
+                "NewExamCentre",
+                STAFF,
+                (409, 422),
+            ),
+            "GET": Op("Every centre", "ExamCentrePage", roles=READERS, errors=(422,), paged=True),
+        },
+    ),
+    Route(
+        "/api/v1/exams",
+        exam_config.Exams,
+        {
+            "POST": Op(
+                "Create the exam of an element in a period, with its allowed modalities",
+                "Created",
+                201,
+                "NewExam",
+                STAFF,
+                (409, 422),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/exams/{exam_id}",
+        exam_config.Exam,
+        {"GET": Op("One exam", "Exam", roles=READERS, errors=(404,))},
+    ),
+    Route(
+        "/api/v1/exams/{exam_id}/attendance-sheet.pdf",
+        exam_documents.AttendanceSheet,
+        {
+            "GET": Op(
+                "The attendance sheet of an exam at a centre (without centre_id: the "
+                "registrations without a centre), sorted, paginated, with signature boxes",
+                "Pdf",
+                roles=STAFF,
+                errors=(404, 422),
+                media=PDF,
+                query=(Query("centre_id", ID),),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/exam-registrations",
+        exam_registrations.Registrations,
+        {
+            "POST": Op(
+                "Register a learner (a student: themself) for an open period; status draft",
+                "ExamRegistration",
+                201,
+                "NewExamRegistration",
+                READERS,
+                (409, 422),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/exam-registrations/{registration_id}",
+        exam_registrations.Registration,
+        {
+            "GET": Op(
+                "One registration with its exams, deferrals, status and fee",
+                "ExamRegistration",
+                roles=READERS,
+                errors=(404,),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/learners/{learner_id}/exam-registrations",
+        exam_registrations.LearnerRegistrations,
+        {
+            "GET": Op(
+                "A learner's exam registrations",
+                "ExamRegistrationPage",
+                roles=READERS,
+                errors=(404, 422),
+                paged=True,
+            ),
+        },
+    ),
+    *(
+        Route(
+            f"/api/v1/exam-registrations/{{registration_id}}/{action}",
+            resource,
+            {"POST": Op(summary, "ExamRegistration", 200, request, roles, (404, 409, 422))},
+        )
+        for action, resource, summary, request, roles in (
+            (
+                "submit",
+                exam_registrations.Submit,
+                "draft → submitted; the fee is computed now (fixed + per hour * hours sat)",
+                None,
+                READERS,
+            ),
+            ("verify", exam_registrations.Verify, "submitted → verified", None, STAFF),
+            (
+                "reject",
+                exam_registrations.Reject,
+                "submitted or verified → rejected, with a reason",
+                "ExamRejection",
+                STAFF,
+            ),
+            (
+                "cancel",
+                exam_registrations.Cancel,
+                "draft, submitted or verified → cancelled",
+                None,
+                READERS,
+            ),
+            (
+                "payments",
+                exam_registrations.Payments,
+                "Record the payment (amount = fee): verified → paid → final; the same "
+                "reference again changes nothing",
+                "ExamPayment",
+                STAFF,
+            ),
+        )
+    ),
+    Route(
+        "/api/v1/exam-registrations/{registration_id}/notice.pdf",
+        exam_documents.NoticePdf,
+        {
+            "GET": Op(
+                "The exam notice of a final registration: one block per exam with the QR code "
+                "of a signed token; a block is never split across pages",
+                "Pdf",
+                roles=READERS,
+                errors=(404, 409),
+                media=PDF,
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/exam-registrations/{registration_id}/certificate.pdf",
+        exam_documents.CertificatePdf,
+        {
+            "GET": Op(
+                "The attendance certificate of an exam sat, signed by the configured signatory",
+                "Pdf",
+                roles=READERS,
+                errors=(404, 409, 422),
+                media=PDF,
+                query=(Query("exam_id", ID, required=True),),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/exam-notices/verify",
+        exam_documents.VerifyNotice,
+        {
+            "GET": Op(
+                "Check the token of a notice's QR code: the registration, exam and learner",
+                "NoticeVerification",
+                public=True,
+                query=(Query("token", {"type": "string", "minLength": 1, "maxLength": 256}, True),),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/settings/signatory",
+        exam_config.SignatorySetting,
+        {
+            "GET": Op("The signatory of certificates", "Signatory", roles=STAFF, errors=(404,)),
+            "PUT": Op(
+                "Set the signatory (name, title); the next certificate uses it",
+                "Signatory",
+                200,
+                "Signatory",
+                ADMIN,
+                (422,),
             ),
         },
     ),

@@ -153,6 +153,96 @@ ACTIVITY_PATCH: dict[str, Any] = _object(
     minProperties=1,
 )
 
+# --- exam registration -------------------------------------------------------------------------
+
+MAX_FIXED_FEE_CENTS = 100_000_000  # one million euros: beyond it, a typo
+MAX_FEE_PER_HOUR_CENTS = 10_000_000
+MAX_EXAMS_PER_REGISTRATION = 200
+EXAM_IDS: dict[str, Any] = {
+    "type": "array",
+    "items": ID,
+    "maxItems": MAX_EXAMS_PER_REGISTRATION,
+}
+TEXT_1000: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 1000}
+
+EXAM_PERIOD: dict[str, Any] = _object(
+    {
+        "academic_year": YEARS,
+        "number": {"enum": [1, 2, 3], "description": "3 is the resit period"},
+        "opens_at": INSTANT,
+        "closes_at": INSTANT,
+    },
+    ["academic_year", "number", "opens_at", "closes_at"],
+)
+
+EXAM_PERIOD_PATCH: dict[str, Any] = _object(
+    {"status": {"enum": ["open", "closed"]}, "opens_at": INSTANT, "closes_at": INSTANT},
+    minProperties=1,
+)
+
+EXAM_MODALITY: dict[str, Any] = _object(
+    {
+        "code": CODE,
+        "label": LABEL,
+        "fixed_fee_cents": {"type": "integer", "minimum": 0, "maximum": MAX_FIXED_FEE_CENTS},
+        "fee_per_hour_cents": {"type": "integer", "minimum": 0, "maximum": MAX_FEE_PER_HOUR_CENTS},
+        "needs_centre": {"type": "boolean"},
+    },
+    ["code", "label", "fixed_fee_cents", "fee_per_hour_cents", "needs_centre"],
+)
+
+EXAM_CENTRE: dict[str, Any] = _object(
+    {
+        "code": CODE,
+        "label": LABEL,
+        "modality_id": ID,
+        "capacity": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+    },
+    ["code", "label", "modality_id", "capacity"],
+)
+
+EXAM: dict[str, Any] = _object(
+    {
+        "element_id": ID,
+        "period_id": ID,
+        "supervised_hours": {"type": "integer", "minimum": 1, "maximum": 24},
+        "starts_at": INSTANT,
+        "modality_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": 20},
+        "room": {"anyOf": [LABEL, {"type": "null"}]},
+        "capacity": CAPACITY,
+    },
+    ["element_id", "period_id", "supervised_hours", "starts_at", "modality_ids"],
+)
+
+EXAM_REGISTRATION: dict[str, Any] = _object(
+    {
+        "learner_id": ID,
+        "period_id": ID,
+        "modality_id": ID,
+        "centre_id": {"anyOf": [ID, {"type": "null"}]},
+        "exam_ids": EXAM_IDS,
+        "deferred_exam_ids": EXAM_IDS,
+    },
+    ["learner_id", "period_id", "modality_id", "exam_ids"],
+)
+
+EXAM_REJECTION: dict[str, Any] = _object({"reason": TEXT_1000}, ["reason"])
+
+EXAM_PAYMENT: dict[str, Any] = _object(
+    {
+        "amount_cents": {"type": "integer", "minimum": 0, "maximum": 10**13},
+        "reference": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:/\-]*$",
+        },
+    },
+    ["amount_cents", "reference"],
+)
+
+SIGNATORY: dict[str, Any] = _object({"name": LABEL, "title": LABEL}, ["name", "title"])
+
 REQUESTS: dict[str, dict[str, Any]] = {
     "Curriculum": CURRICULUM,
     "NewLearner": LEARNER,
@@ -161,4 +251,13 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "EnrolmentPatch": ENROLMENT_PATCH,
     "NewActivity": ACTIVITY,
     "ActivityPatch": ACTIVITY_PATCH,
+    "NewExamPeriod": EXAM_PERIOD,
+    "ExamPeriodPatch": EXAM_PERIOD_PATCH,
+    "NewExamModality": EXAM_MODALITY,
+    "NewExamCentre": EXAM_CENTRE,
+    "NewExam": EXAM,
+    "NewExamRegistration": EXAM_REGISTRATION,
+    "ExamRejection": EXAM_REJECTION,
+    "ExamPayment": EXAM_PAYMENT,
+    "Signatory": SIGNATORY,
 }

@@ -1,0 +1,95 @@
+"""Exam documents as PDF (notice, attendance sheet, certificate) and notice verification.
+
+The data is read in one short read transaction; the PDF is drawn after it, so a slow
+rendering never holds a database connection.
+"""
+
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import falcon
+from sqlalchemy import Connection
+
+from app.documents.attendance_sheet import render_attendance_sheet
+from app.documents.certificate import render_certificate
+from app.documents.notice import render_notice
+from app.domain.errors import DomainError, InvalidInput
+from app.http.resources.base import Resource
+from app.http.resources.exam_registrations import owned
+from app.http.schemas import MAX_ID
+from app.services import exam_documents as service
+from app.store.engine import read_transaction
+
+
+def query_id(req: falcon.Request, name: str, required: bool = False) -> int | None:
+    """An id from the query string; 422 naming the parameter when malformed or missing."""
+    raw = req.get_param(name)
+    if raw is None or raw == "":
+        if required:
+            raise InvalidInput.of(name, "is required")
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        raise InvalidInput.of(name, f"a positive integer id up to {MAX_ID}")
+    return int(raw)
+
+
+class PdfResource(Resource):
+    def pdf(
+        self,
+        resp: falcon.Response,
+        load: Callable[[Connection], Any],
+        render: Callable[[Any, ZoneInfo], bytes],
+        filename: str,
+    ) -> None:
+        """Load the document's data in one read transaction, then answer it as a PDF."""
+        with read_transaction(self.deps.engine) as conn:
+            data = load(conn)
+        resp.data = render(data, ZoneInfo(self.deps.settings.site_timezone))
+        resp.content_type = "application/pdf"
+        resp.set_header("Content-Disposition", f'inline; filename="{filename}"')
+
+
+class NoticePdf(PdfResource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, registration_id: int) -> None:
+        key = self.deps.settings.exam_token_key
+        self.pdf(
+            resp,
+            owned(req, registration_id, lambda c: service.notice_for(c, registration_id, key)),
+            render_notice,
+            f"convocation-{registration_id}.pdf",
+        )
+
+
+class CertificatePdf(PdfResource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, registration_id: int) -> None:
+        exam_id = query_id(req, "exam_id", required=True)
+        assert exam_id is not None
+        self.pdf(
+            resp,
+            owned(
+                req, registration_id, lambda c: service.certificate_for(c, registration_id, exam_id)
+            ),
+            render_certificate,
+            f"attestation-{registration_id}-{exam_id}.pdf",
+        )
+
+
+class AttendanceSheet(PdfResource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, exam_id: int) -> None:
+        centre_id = query_id(req, "centre_id")
+        self.pdf(
+            resp,
+            lambda c: service.sheet_for(c, exam_id, centre_id),
+            render_attendance_sheet,
+            f"emargement-{exam_id}-{centre_id or 'campus'}.pdf",
+        )
+
+
+class VerifyNotice(Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        token = req.get_param("token")
+        if not token:
+            raise DomainError.of("token", "is required: the text of the notice's QR code")
+        key = self.deps.settings.exam_token_key
+        self.read(resp, lambda conn: service.verify_notice_token(conn, key, token))
