@@ -168,7 +168,7 @@ TEXT_1000: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 1000
 EXAM_PERIOD: dict[str, Any] = _object(
     {
         "academic_year": YEARS,
-        "number": {"enum": [1, 2, 3], "description": "3 is the resit period"},
+        "number": {"type": "integer", "enum": [1, 2, 3], "description": "3 is the resit period"},
         "opens_at": INSTANT,
         "closes_at": INSTANT,
     },
