@@ -2,6 +2,7 @@
 
 import typer
 
+from platform_tools.exams.cli import app as exams_app
 from platform_tools.kube_bench.cli import app as kube_bench_app
 from platform_tools.run.exit_codes import EXIT_CODES_HELP
 
@@ -22,6 +23,7 @@ def main() -> None:
 
 
 app.add_typer(kube_bench_app, name="kube-bench")
+app.add_typer(exams_app, name="exams")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ class AttendanceSheet:
     period_number: int
     sitting: Sitting
     learners: tuple[Person, ...]
+    centre_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -282,7 +282,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/exam-periods/{period_id}",
         exam_config.ExamPeriod,
         {
-            "GET": Op("One exam period", "ExamPeriod", roles=READERS, errors=(404,)),
+            "GET": Op("One exam period", "ExamPeriod", roles=READERS, errors=(404, 422)),
             "PATCH": Op(
                 "Open or close a period, or move its dates; an archived period refuses (409)",
                 "ExamPeriod",
@@ -359,7 +359,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "/api/v1/exams/{exam_id}",
         exam_config.Exam,
-        {"GET": Op("One exam", "Exam", roles=READERS, errors=(404,))},
+        {"GET": Op("One exam", "Exam", roles=READERS, errors=(404, 422))},
     ),
     Route(
         "/api/v1/exams/{exam_id}/attendance-sheet.pdf",
@@ -398,7 +398,7 @@ ROUTES: tuple[Route, ...] = (
                 "One registration with its exams, deferrals, status and fee",
                 "ExamRegistration",
                 roles=READERS,
-                errors=(404,),
+                errors=(404, 422),
             ),
         },
     ),
@@ -463,7 +463,7 @@ ROUTES: tuple[Route, ...] = (
                 "of a signed token; a block is never split across pages",
                 "Pdf",
                 roles=READERS,
-                errors=(404, 409),
+                errors=(404, 409, 422),
                 media=PDF,
             ),
         },
@@ -490,6 +490,7 @@ ROUTES: tuple[Route, ...] = (
                 "Check the token of a notice's QR code: the registration, exam and learner",
                 "NoticeVerification",
                 public=True,
+                errors=(422,),
                 query=(Query("token", {"type": "string", "minLength": 1, "maxLength": 256}, True),),
             ),
         },
@@ -498,7 +499,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/settings/signatory",
         exam_config.SignatorySetting,
         {
-            "GET": Op("The signatory of certificates", "Signatory", roles=STAFF, errors=(404,)),
+            "GET": Op("The signatory of certificates", "Signatory", roles=STAFF, errors=(404, 422)),
             "PUT": Op(
                 "Set the signatory (name, title); the next certificate uses it",
                 "Signatory",

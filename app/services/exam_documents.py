@@ -172,6 +172,7 @@ def _sheet(rows: list[RowMapping], sitting: Sitting | None = None) -> Attendance
         period_number=first["period_number"],
         sitting=sitting or _sitting(first),
         learners=tuple(_person(r) for r in rows),
+        centre_id=first["centre_id"],
     )
 
 
@@ -239,6 +240,7 @@ def sheet_for(conn: Connection, exam_id: int, centre_id: int | None) -> Attendan
         period_number=exam_row["period_number"],
         sitting=sitting,
         learners=tuple(_person(r) for r in rows),
+        centre_id=centre_id,
     )
 
 

@@ -2,6 +2,7 @@
 
 import falcon
 
+from app.http.query import PAGE, refuse_unknown
 from app.http.resources.base import Resource, page_params
 from app.services import exam_config as service
 
@@ -12,12 +13,14 @@ class ExamPeriods(Resource):
         self.write(req, resp, lambda conn: service.create_period(conn, body), 201)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        refuse_unknown(req, PAGE)
         limit, after = page_params(req)
         self.read(resp, lambda conn: service.list_periods(conn, limit, after))
 
 
 class ExamPeriod(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, period_id: int) -> None:
+        refuse_unknown(req)
         self.read(resp, lambda conn: service.get_period(conn, period_id))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, period_id: int) -> None:
@@ -27,6 +30,7 @@ class ExamPeriod(Resource):
 
 class PeriodExams(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, period_id: int) -> None:
+        refuse_unknown(req, PAGE)
         limit, after = page_params(req)
         self.read(resp, lambda conn: service.list_period_exams(conn, period_id, limit, after))
 
@@ -37,6 +41,7 @@ class ExamModalities(Resource):
         self.write(req, resp, lambda conn: service.create_modality(conn, body), 201)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        refuse_unknown(req, PAGE)
         limit, after = page_params(req)
         self.read(resp, lambda conn: service.list_modalities(conn, limit, after))
 
@@ -47,6 +52,7 @@ class ExamCentres(Resource):
         self.write(req, resp, lambda conn: service.create_centre(conn, body), 201)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        refuse_unknown(req, PAGE)
         limit, after = page_params(req)
         self.read(resp, lambda conn: service.list_centres(conn, limit, after))
 
@@ -59,11 +65,13 @@ class Exams(Resource):
 
 class Exam(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, exam_id: int) -> None:
+        refuse_unknown(req)
         self.read(resp, lambda conn: service.exam_view(conn, exam_id))
 
 
 class SignatorySetting(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        refuse_unknown(req)
         self.read(resp, service.get_signatory)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -14,24 +14,12 @@ from sqlalchemy import Connection
 from app.documents.attendance_sheet import render_attendance_sheet
 from app.documents.certificate import render_certificate
 from app.documents.notice import render_notice
-from app.domain.errors import DomainError, InvalidInput
+from app.domain.errors import DomainError
+from app.http.query import query_id, refuse_unknown
 from app.http.resources.base import Resource
 from app.http.resources.exam_registrations import owned
-from app.http.schemas import MAX_ID
 from app.services import exam_documents as service
 from app.store.engine import read_transaction
-
-
-def query_id(req: falcon.Request, name: str, required: bool = False) -> int | None:
-    """An id from the query string; 422 naming the parameter when malformed or missing."""
-    raw = req.get_param(name)
-    if raw is None or raw == "":
-        if required:
-            raise InvalidInput.of(name, "is required")
-        return None
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        raise InvalidInput.of(name, f"a positive integer id up to {MAX_ID}")
-    return int(raw)
 
 
 class PdfResource(Resource):
@@ -52,6 +40,7 @@ class PdfResource(Resource):
 
 class NoticePdf(PdfResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, registration_id: int) -> None:
+        refuse_unknown(req)
         key = self.deps.settings.exam_token_key
         self.pdf(
             resp,
@@ -63,6 +52,7 @@ class NoticePdf(PdfResource):
 
 class CertificatePdf(PdfResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, registration_id: int) -> None:
+        refuse_unknown(req, ["exam_id"])
         exam_id = query_id(req, "exam_id", required=True)
         assert exam_id is not None
         self.pdf(
@@ -77,6 +67,7 @@ class CertificatePdf(PdfResource):
 
 class AttendanceSheet(PdfResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, exam_id: int) -> None:
+        refuse_unknown(req, ["centre_id"])
         centre_id = query_id(req, "centre_id")
         self.pdf(
             resp,
@@ -88,6 +79,7 @@ class AttendanceSheet(PdfResource):
 
 class VerifyNotice(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        refuse_unknown(req, ["token"])
         token = req.get_param("token")
         if not token:
             raise DomainError.of("token", "is required: the text of the notice's QR code")

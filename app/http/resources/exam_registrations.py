@@ -11,6 +11,7 @@ import falcon
 from sqlalchemy import Connection
 
 from app.http.auth import ensure_learner_access
+from app.http.query import PAGE, refuse_unknown
 from app.http.resources.base import Resource, page_params
 from app.services import exam_registrations as service
 
@@ -36,6 +37,7 @@ class Registrations(Resource):
 
 class Registration(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, registration_id: int) -> None:
+        refuse_unknown(req)
         self.read(
             resp,
             owned(req, registration_id, lambda c: service.get_registration(c, registration_id)),
@@ -44,6 +46,7 @@ class Registration(Resource):
 
 class LearnerRegistrations(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, learner_id: int) -> None:
+        refuse_unknown(req, PAGE)
         ensure_learner_access(req, learner_id)
         limit, after = page_params(req)
         self.read(

@@ -1,0 +1,1 @@
+"""`platform-tools exams`: exam-period operations (batch documents)."""
