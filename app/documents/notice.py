@@ -14,9 +14,9 @@ from app.documents.page import CONTENT_WIDTH, MARGIN, DocumentPage
 from app.documents.qr import qr_image
 from app.documents.text import DASH, period_name, time_range
 
-BLOCK_HEIGHT = 44.0
-BLOCK_GAP = 4.0
-QR_SIZE = 36.0
+BLOCK_HEIGHT = 40.0
+BLOCK_GAP = 3.0
+QR_SIZE = 32.0  # 41 modules of 0.78 mm: read by any phone at arm's length
 TEXT_X = MARGIN + QR_SIZE + 8
 TEXT_WIDTH = CONTENT_WIDTH - QR_SIZE - 12
 LINE = 5.2
@@ -60,7 +60,7 @@ def _block(pdf: DocumentPage, block: NoticeBlock, zone: ZoneInfo) -> None:
     pdf.image(qr_image(block.token), x=MARGIN + 4, y=top + 4, w=QR_SIZE, h=QR_SIZE)
     day, start, end = time_range(sitting.starts_at, sitting.supervised_hours, zone)
     # text() rather than cell(): five times cheaper, and the block's geometry is fixed anyway.
-    baseline = top + 8
+    baseline = top + 7.5
     pdf.set_font("helvetica", "B", 11)
     title = f"{sitting.element_code} {DASH} {sitting.element_label}"
     pdf.text(TEXT_X, baseline, pdf.fit(title, TEXT_WIDTH))
@@ -71,7 +71,7 @@ def _block(pdf: DocumentPage, block: NoticeBlock, zone: ZoneInfo) -> None:
         ("Lieu", sitting.place),
         ("Modalité", sitting.modality),
     ):
-        baseline += LINE + 0.6
+        baseline += LINE + 0.3
         pdf.text(TEXT_X, baseline, pdf.fit(f"{label} : {value}", TEXT_WIDTH))
     pdf.set_font("courier", "", 7)
     pdf.text(
