@@ -6,6 +6,9 @@ as `platform-tools exams documents --kind notices`: one read of the period, rend
 and its ratio to the physical limit on this machine: encoding the same QR codes and writing
 the same bytes, with nothing else, on the same number of processes.
 
+The machine may be shared: the CPU seconds the batch used (this process and its workers) are
+printed too, with the wall time they would take on --jobs idle CPUs.
+
     .venv/bin/python bench/exam_notices.py [--database-url postgresql://...] [--notices 6000]
         [--exams 5] [--jobs N] [--repeat 3]
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -170,20 +174,31 @@ def floor_seconds(notices: int, exams: int, average_size: int, jobs: int, out: P
     return time.perf_counter() - started
 
 
-def run_once(url: str, notices: int, exams: int, jobs: int) -> tuple[float, float, float, int]:
-    """(seconds of the batch, of which reading the period, the floor, bytes written)."""
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the batch's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_once(
+    url: str, notices: int, exams: int, jobs: int
+) -> tuple[float, float, float, int, float]:
+    """(seconds of the batch, of which reading the period, the floor, bytes, CPU seconds)."""
     period = period_with_final_registrations(url, notices, exams)
     engine = build_engine(Settings(database_url=url))
     work = Path(tempfile.mkdtemp(prefix="bench-notices-"))
     try:
+        cpu = _cpu_seconds()
         started = time.perf_counter()
         documents = load(engine, period, "notices", KEY)
         read = time.perf_counter() - started
         result = generate(documents, "notices", work / "out", "Europe/Paris", jobs)
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu
         assert result.documents == notices and len(os.listdir(work / "out")) == notices
         floor = floor_seconds(notices, exams, result.bytes_written // notices, jobs, work / "floor")
-        return seconds, read, floor, result.bytes_written
+        return seconds, read, floor, result.bytes_written, cpu
     finally:
         engine.dispose()
         shutil.rmtree(work, ignore_errors=True)
@@ -212,6 +227,7 @@ def main() -> None:
     read = statistics.median(r[1] for r in runs)
     floor = statistics.median(r[2] for r in runs)
     size = runs[0][3]
+    cpu = statistics.median(r[4] for r in runs)
     budget = TARGET["seconds"] * args.notices / TARGET["notices"]
     engine_name = "postgresql" if args.database_url else "sqlite"
     print(
@@ -220,6 +236,12 @@ def main() -> None:
         f"{read:.2f} s; {args.notices / seconds:.0f} notices/s; {size / 1e6:.0f} MB)"
         f" | target {budget:.0f} s: {seconds / budget:.2f} of it"
         f" | floor {floor:5.1f} s (QR encoding + writing only): {seconds / floor:4.1f}x the floor"
+    )
+    print(
+        f"CPU: {cpu:.1f} CPU-seconds ({cpu / args.notices * 1000:.1f} ms per notice); on "
+        f"{args.jobs} idle CPUs that is {cpu / args.jobs:.1f} s, "
+        f"{cpu / args.jobs / budget:.2f} of the target (load average now "
+        f"{os.getloadavg()[0]:.1f})"
     )
 
 
