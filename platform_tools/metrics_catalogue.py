@@ -27,6 +27,7 @@ MetricKind = Literal["counter", "gauge", "histogram"]
 SOURCE_BACKUP = "platform-tools backup"
 SOURCE_ARCHIVE = "platform-tools archive exam-period"
 SOURCE_KUBE_BENCH = "platform-tools kube-bench gate"
+SOURCE_EXAM_DOCUMENTS = "platform-tools exams documents"
 SOURCE_CNPG = "CloudNativePG instance manager exporter (port 9187, default monitoring queries)"
 SOURCE_POSTGRES_EXPORTER = "prometheus-community/postgres_exporter (single hosts)"
 SOURCE_FALCO = "Falco native metrics (webserver.prometheus_metrics_enabled, rules_counters_enabled)"
@@ -154,6 +155,28 @@ OPS_METRICS: tuple[MetricSpec, ...] = (
         "gauge",
         "Unix time at which the kube-bench gate last evaluated a results file.",
         SOURCE_KUBE_BENCH,
+    ),
+    # Exam documents in batch: notices or attendance sheets of a period.
+    _spec(
+        "campus_exam_documents_last_success_timestamp_seconds",
+        "gauge",
+        "Unix time at which the last successful batch of exam documents of this kind finished.",
+        SOURCE_EXAM_DOCUMENTS,
+        ["kind"],
+    ),
+    _spec(
+        "campus_exam_documents_last_duration_seconds",
+        "gauge",
+        "Wall-clock duration of the last batch of exam documents of this kind, successful or not.",
+        SOURCE_EXAM_DOCUMENTS,
+        ["kind"],
+    ),
+    _spec(
+        "campus_exam_documents_last_count",
+        "gauge",
+        "Number of documents the last successful batch of this kind wrote.",
+        SOURCE_EXAM_DOCUMENTS,
+        ["kind"],
     ),
 )
 

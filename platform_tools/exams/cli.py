@@ -10,13 +10,15 @@ import typer
 
 from app.domain.errors import NotFound
 from platform_tools.exams.batch import KINDS, generate, load
+from platform_tools.exams.batch_metrics import batch_metrics
 from platform_tools.run.database import database_settings, open_engine
 from platform_tools.run.errors import EnvironmentFailure, UsageError
 from platform_tools.run.exit_codes import EXIT_CODES_HELP
-from platform_tools.run.options import DatabaseUrl, JsonOutput
+from platform_tools.run.metrics_sink import resolve_sink
+from platform_tools.run.options import DatabaseUrl, JsonOutput, MetricsFile, Pushgateway
 from platform_tools.run.output import emit_json, stdout_console
 from platform_tools.run.progress import progress_bar
-from platform_tools.run.runner import command_run
+from platform_tools.run.runner import RunOutcome, command_run
 
 app = typer.Typer(
     name="exams",
@@ -40,6 +42,8 @@ def documents(
         typer.Option(help="Worker processes; 0: one per CPU of the machine.", min=0, max=64),
     ] = 0,
     database_url: DatabaseUrl = None,
+    metrics_file: MetricsFile = None,
+    pushgateway: Pushgateway = None,
     json_output: JsonOutput = False,
 ) -> None:
     """Write every exam notice (final registrations) or attendance sheet (per exam and
@@ -51,6 +55,19 @@ def documents(
     with command_run("exams documents", period=period, kind=kind, out=str(out)) as run:
         if kind not in KINDS:
             raise UsageError(f"expected one of {', '.join(KINDS)}, got {kind!r}", "--kind")
+        run.sink = resolve_sink(
+            metrics_file,
+            pushgateway,
+            f"campus_exam_documents_{kind}.prom",
+            job="campus_exam_documents",
+            grouping={"kind": kind},
+        )
+        written: list[int] = []
+
+        def metrics(outcome: RunOutcome):  # type: ignore[no-untyped-def]
+            return batch_metrics(kind, written[0] if written else None, outcome)
+
+        run.metrics = metrics
         if out.exists() and not out.is_dir():
             raise UsageError(f"{out} exists and is not a directory", "--out")
         settings = database_settings(database_url)
@@ -75,6 +92,7 @@ def documents(
                 )
         except OSError as exc:
             raise EnvironmentFailure(f"{out}: cannot write documents ({exc.strerror})") from None
+        written.append(result.documents)
         run.record(documents=result.documents, bytes=result.bytes_written, jobs=workers)
         if json_output:
             emit_json(

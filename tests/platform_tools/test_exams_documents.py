@@ -12,6 +12,7 @@ from pathlib import Path
 
 import falcon.testing
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -103,6 +104,7 @@ def test_notices_of_every_final_registration_are_written_and_their_codes_verify(
 
 
 def test_attendance_sheets_cover_each_exam_and_centre_of_the_period(school, tmp_path):
+    metrics = tmp_path / "campus_exam_documents_sheets.prom"
     at_lyon = school.register(exams=school.exams[:2], modality="CONNECTED", centre="LYON")["id"]
     on_campus = school.register(exams=school.exams[1:3])["id"]
     for registration in (at_lyon, on_campus):
@@ -110,10 +112,18 @@ def test_attendance_sheets_cover_each_exam_and_centre_of_the_period(school, tmp_
     out = tmp_path / "sheets"
     result = _run(
         "--period", str(school.period), "--kind", "sheets", "--out", str(out),
-        "--database-url", school.database_url,
+        "--database-url", school.database_url, "--metrics-file", str(metrics),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "4 sheets" in result.stdout
+    samples = {
+        s.name: s.value
+        for family in text_string_to_metric_families(metrics.read_text())
+        for s in family.samples
+        if s.labels == {"kind": "sheets"}
+    }
+    assert samples["campus_exam_documents_last_count"] == 4
+    assert samples["campus_exam_documents_last_success_timestamp_seconds"] > 0
     lyon = school.centre["LYON"]
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [
