@@ -97,6 +97,7 @@ EXAM_RESPONSES: dict[str, dict[str, Any]] = {
     ),
     "Signatory": _obj(name={"type": "string"}, title={"type": "string"}, updated_at=INSTANT),
     "Pdf": {"type": "string", "format": "binary", "description": "a PDF document"},
+    "AttendanceRecorded": _obj(exam_id=ID, present={"type": "array", "items": ID}),
 }
 
 RESPONSES: dict[str, dict[str, Any]] = {

@@ -362,6 +362,20 @@ ROUTES: tuple[Route, ...] = (
         {"GET": Op("One exam", "Exam", roles=READERS, errors=(404, 422))},
     ),
     Route(
+        "/api/v1/exams/{exam_id}/attendance",
+        exam_documents.Attendance,
+        {
+            "POST": Op(
+                "Record who sat the exam (final registrations), from the signed sheet",
+                "AttendanceRecorded",
+                200,
+                "ExamAttendance",
+                STAFF,
+                (404, 409, 422),
+            ),
+        },
+    ),
+    Route(
         "/api/v1/exams/{exam_id}/attendance-sheet.pdf",
         exam_documents.AttendanceSheet,
         {

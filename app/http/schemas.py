@@ -241,6 +241,10 @@ EXAM_PAYMENT: dict[str, Any] = _object(
     ["amount_cents", "reference"],
 )
 
+ATTENDANCE: dict[str, Any] = _object(
+    {"present": {"type": "array", "items": ID, "minItems": 1, "maxItems": 10_000}}, ["present"]
+)
+
 SIGNATORY: dict[str, Any] = _object({"name": LABEL, "title": LABEL}, ["name", "title"])
 
 REQUESTS: dict[str, dict[str, Any]] = {
@@ -260,4 +264,5 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "ExamRejection": EXAM_REJECTION,
     "ExamPayment": EXAM_PAYMENT,
     "Signatory": SIGNATORY,
+    "ExamAttendance": ATTENDANCE,
 }

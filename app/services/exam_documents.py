@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, select
@@ -31,6 +30,7 @@ from app.store.schema import element, learner
 from app.store.schema_exams import (
     certificate_signatory,
     exam,
+    exam_attendance,
     exam_centre,
     exam_modality,
     exam_period,
@@ -288,8 +288,16 @@ def certificate_for(conn: Connection, registration_id: int, exam_id: int) -> Cer
         )
     if row["deferred"]:
         raise InvalidInput.of("exam_id", f"exam {exam_id} was deferred to the resit period")
-    if row["starts_at"] + timedelta(hours=row["supervised_hours"]) > clock.now():
-        raise Conflict.of("exam_id", f"exam {exam_id} is not over yet")
+    attended = conn.execute(
+        select(exam_attendance.c.recorded_at).where(
+            exam_attendance.c.registration_id == registration_id,
+            exam_attendance.c.exam_id == exam_id,
+        )
+    ).first()
+    if attended is None:
+        raise Conflict.of(
+            "exam_id", f"no attendance recorded for exam {exam_id}: staff record it first"
+        )
     signatory = conn.execute(select(certificate_signatory)).mappings().first()
     if signatory is None:
         raise Conflict.of(

@@ -127,6 +127,15 @@ exam_registration_exam = Table(
     Index("ix_exam_registration_exam_exam", "exam_id", "registration_id"),
 )
 
+# Who was there: staff record it from the signed attendance sheet; certificates need it.
+exam_attendance = Table(
+    "exam_attendance",
+    metadata,
+    Column("registration_id", Id, ForeignKey("exam_registration.id"), primary_key=True),
+    Column("exam_id", Id, ForeignKey("exam.id"), primary_key=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
 # A payment's reference is unique: recording it again is recognised and changes nothing.
 exam_payment = Table(
     "exam_payment",

@@ -19,6 +19,7 @@ from app.http.query import query_id, refuse_unknown
 from app.http.resources.base import Resource
 from app.http.resources.exam_registrations import owned
 from app.services import exam_documents as service
+from app.services.exam_attendance import record_attendance
 from app.store.engine import read_transaction
 
 
@@ -75,6 +76,12 @@ class AttendanceSheet(PdfResource):
             render_attendance_sheet,
             f"emargement-{exam_id}-{centre_id or 'campus'}.pdf",
         )
+
+
+class Attendance(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, exam_id: int) -> None:
+        body = self.body(req, "ExamAttendance")
+        self.write(req, resp, lambda conn: record_attendance(conn, exam_id, body))
 
 
 class VerifyNotice(Resource):

@@ -245,6 +245,12 @@ def cases(s: ExamSchool) -> list[tuple[str, str, str, Callable[[], Any], str, in
     for value in ("", " ", "a b", "x" * 129, 7, "-lead"):
         bad(f"payment reference {value!r}", "POST", pay, payment, "reference", value)
 
+    attendance = f"/api/v1/exams/{s.exams[0]}/attendance"
+    for value in ([], [0], "1", None, list(range(1, 10_002))):
+        bad(f"attendance {str(value)[:20]}", "POST", attendance, {"present": [1]}, "present", value)
+    # Valid in form, but the exam has not started: nobody can have sat it yet.
+    bad("attendance before the exam", "POST", attendance, {}, "present", [draft], 409)
+    out[-1] = (*out[-1][:4], "exam_id", 409)
     for value in ("", "x" * 256, None, 3):
         bad(
             f"signatory name {value!r}",

@@ -172,10 +172,29 @@ def test_the_certificate_names_the_configured_signatory_and_follows_its_change(
     path = f"/api/v1/exam-registrations/{registration['id']}/certificate.pdf"
     params = {"exam_id": str(school.exams[0])}
 
-    # Before the exam is over: nothing to certify.
-    early = client.simulate_get(path, params=params, headers=student)
+    attendance = f"/api/v1/exams/{school.exams[0]}/attendance"
+    # Before the exam: no attendance to record, nothing to certify.
+    early = client.simulate_post(
+        attendance, json={"present": [registration["id"]]}, headers=school.staff
+    )
     assert early.status_code == 409
+    assert client.simulate_get(path, params=params, headers=student).status_code == 409
+    other = school.register()["id"]  # a draft: not convoked, so never present
     clock.set_now(datetime(2027, 2, 1, 12, 0, tzinfo=UTC))
+    absent = client.simulate_get(path, params=params, headers=student)
+    assert absent.status_code == 409
+    assert "no attendance" in absent.json["detail"]
+    refused = client.simulate_post(
+        attendance, json={"present": [registration["id"], other]}, headers=school.staff
+    )
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["field"] == "present[1]"
+    for _ in range(2):  # recording it again changes nothing
+        recorded = client.simulate_post(
+            attendance, json={"present": [registration["id"]]}, headers=school.staff
+        )
+        assert recorded.status_code == 200, recorded.text
+        assert recorded.json == {"exam_id": school.exams[0], "present": [registration["id"]]}
     unsigned = client.simulate_get(path, params=params, headers=student)
     assert unsigned.status_code == 409
     assert unsigned.json["errors"][0]["field"] == "signatory"

@@ -232,9 +232,29 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_exam_registration_exam_exam", ["exam_id", "registration_id"], unique=False
         )
+    op.create_table(
+        "exam_attendance",
+        sa.Column(
+            "registration_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+        ),
+        sa.Column("exam_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("recorded_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["exam_id"], ["exam.id"], name=op.f("fk_exam_attendance_exam_id_exam")
+        ),
+        sa.ForeignKeyConstraint(
+            ["registration_id"],
+            ["exam_registration.id"],
+            name=op.f("fk_exam_attendance_registration_id_exam_registration"),
+        ),
+        sa.PrimaryKeyConstraint("registration_id", "exam_id", name=op.f("pk_exam_attendance")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("exam_attendance")
     with op.batch_alter_table("exam_registration_exam", schema=None) as batch_op:
         batch_op.drop_index("ix_exam_registration_exam_exam")
 
