@@ -329,8 +329,10 @@ def spec(routes: Iterable[Route]) -> dict[str, Any]:
         "info": {
             "title": "Campus Platform API",
             "version": __version__,
-            "description": "Enrolment and propagation, exam registration. Errors are RFC 9457 problem "
-            "documents.",
+            "description": (
+                "Enrolment and propagation, exam registration. "
+                "Errors are RFC 9457 problem documents."
+            ),
         },
         "paths": paths,
         "components": {
