@@ -11,6 +11,7 @@ from app.http.auth import AuthMiddleware
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.observe import ObserveMiddleware
 from app.http.openapi import spec
+from app.http.readiness import Readiness, probe_engine
 from app.http.resources.base import Deps
 from app.http.routes import ROUTES
 from app.http.shedding import SheddingMiddleware
@@ -40,7 +41,7 @@ def create_app(
     )
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
-    deps = Deps(settings, engine, spec(ROUTES))
+    deps = Deps(settings, engine, spec(ROUTES), Readiness(probe_engine(settings)))
     for route in ROUTES:
         app.add_route(route.template, route.resource(deps))
     return app
