@@ -38,7 +38,7 @@ def test_an_unsafe_given_directory_is_refused_and_left_as_it_was(tmp_path, probl
     elif problem != "missing":
         given.mkdir(mode=0o700)
         if problem == "shared":
-            os.chmod(given, 0o777)
+            os.chmod(given, 0o770)  # noqa: S103 (the unsafe case under test)
         else:
             (given / "counter_99.db").write_text("another run")
     with pytest.raises(SettingsError, match=metrics_dir.ENV):
