@@ -212,7 +212,7 @@ ROUTES: tuple[Route, ...] = (
                 200,
                 "ActivityPatch",
                 STAFF,
-                (404, 422),
+                (404, 409, 422),
             ),
             "DELETE": Op(
                 "Remove an activity that has not started",
