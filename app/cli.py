@@ -1,9 +1,11 @@
-"""`python -m app`: migrate, serve, create-token, seed-demo, check-participations."""
+"""`python -m app`: migrate, serve, tokens, seed-demo, check-participations, purge-idempotency."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -29,6 +31,16 @@ def _settings() -> Settings:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     return settings
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """A refused input becomes a message naming it and exit 2, never a traceback."""
+    try:
+        yield
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -85,19 +97,86 @@ def create_token(
     organisation: int | None = typer.Option(
         None, help="The organisation an employer token is bound to."
     ),
+    expires_in_days: int | None = typer.Option(
+        None, min=1, max=3650, help="Refuse the token after this many days (default: never)."
+    ),
 ) -> None:
     """Mint a bearer token and print it (only it) on stdout."""
+    from datetime import timedelta
+
+    from app import clock
     from app.services.tokens import create_token as mint
     from app.store.engine import write_transaction
 
     engine = _engine(_settings())
-    try:
-        with write_transaction(engine) as conn:
-            token = mint(conn, role, name, learner, organisation)
-    except DomainError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
+    expires_at = clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    with _domain_errors(), write_transaction(engine) as conn:
+        token = mint(conn, role, name, learner, organisation, expires_at)
     typer.echo(token)
+
+
+@cli.command("list-tokens")
+def list_tokens(
+    as_json: bool = typer.Option(False, "--json", help="One JSON document instead of a table."),
+) -> None:
+    """Every token: id, role, holder, binding, creation, expiry and revocation (no secrets)."""
+    import json
+
+    from app.services.tokens import list_tokens as listed
+    from app.store.engine import read_transaction
+
+    with read_transaction(_engine(_settings())) as conn:
+        tokens = listed(conn)
+    if as_json:
+        typer.echo(json.dumps(tokens, default=str))
+        return
+    for t in tokens:
+        state = "revoked" if t["revoked_at"] else "active"
+        typer.echo(
+            f"{t['id']}\t{t['role']}\t{t['name']}\t{state}\texpires {t['expires_at'] or 'never'}"
+        )
+
+
+@cli.command("revoke-token")
+def revoke_token(
+    token_id: int | None = typer.Option(None, "--id", min=1, help="The token's id (list-tokens)."),
+    token: str | None = typer.Option(None, help="The token itself, when its id is unknown."),
+    yes: bool = typer.Option(False, "--yes", help="Revoke (without it, show what would be)."),
+) -> None:
+    """Revoke a token: every later request with it is refused with 401."""
+    from app.services.tokens import find_token
+    from app.services.tokens import revoke_token as revoke
+    from app.store.engine import write_transaction
+
+    engine = _engine(_settings())
+    with _domain_errors(), write_transaction(engine) as conn:
+        found = find_token(conn, token_id, token)
+        label = f"token {found['id']} ({found['role']}, {found['name']})"
+        if found["revoked_at"] is not None:
+            typer.echo(f"{label} was revoked at {found['revoked_at']}: nothing to do")
+            return
+        if not yes:
+            typer.echo(f"dry run: would revoke {label}; add --yes to revoke it", err=True)
+            raise typer.Exit(1)
+        revoke(conn, found["id"])
+    typer.echo(f"revoked {label}")
+
+
+@cli.command("purge-idempotency")
+def purge_idempotency(
+    yes: bool = typer.Option(False, "--yes", help="Delete (without it, count what would go)."),
+) -> None:
+    """Delete idempotency records past their time to live (the app also does it on its own)."""
+    from app.services.idempotency import TTL, purge_expired
+    from app.store.request_connection import RequestConnection
+
+    db = RequestConnection(_engine(_settings()))
+    try:
+        count = purge_expired(db, apply=yes)
+    finally:
+        db.close()
+    verb = "deleted" if yes else "dry run: would delete"
+    typer.echo(f"{verb} {count} idempotency records older than {TTL}")
 
 
 @cli.command("seed-demo")

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from app.http import problems
 from app.http.auth import AuthMiddleware
+from app.http.database import DatabaseMiddleware
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.observe import ObserveMiddleware
 from app.http.openapi import spec
@@ -35,8 +36,9 @@ def create_app(
         middleware=[
             ObserveMiddleware(tracer(provider)),
             SheddingMiddleware(settings.max_in_flight),
-            AuthMiddleware(engine, {route.resource: route.ops for route in ROUTES}),
-            IdempotencyMiddleware(engine, settings.max_body_bytes),
+            DatabaseMiddleware(engine),
+            AuthMiddleware({route.resource: route.ops for route in ROUTES}),
+            IdempotencyMiddleware(settings.max_body_bytes),
         ]
     )
     app.req_options.strip_url_path_trailing_slash = True
