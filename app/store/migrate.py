@@ -14,7 +14,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
 
 
-def _config() -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration for the shipped migrations."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -22,7 +23,7 @@ def _config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; running it again changes nothing."""
-    config = _config()
+    config = alembic_config()
     with engine.connect().execution_options(writes=True) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
@@ -32,7 +33,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 @cache
 def head_revision() -> str | None:
     """The newest migration shipped with this code."""
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
