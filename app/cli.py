@@ -182,7 +182,7 @@ def purge_idempotency(
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo school (idempotent: a second run adds nothing)."""
-    from app.services.demo import seed_demo as seed
+    from app.demo.seed import seed_demo as seed
     from app.store.engine import write_transaction
 
     engine = _engine(_settings())

@@ -9,15 +9,12 @@ own learner) stay with the resource.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import falcon
 
 from app.domain.errors import Forbidden, Unauthorized
+from app.http.operations import Op
 from app.services.tokens import Principal, principal_for
-
-if TYPE_CHECKING:
-    from app.http.routes import Op
 
 MAX_TOKEN_LENGTH = 256
 

@@ -5,31 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from app.http.operations import Op
 from app.http.resources import activities, curricula, enrolments, learners, service
 from app.http.resources.base import Resource
 from app.http.schemas import MAX_ID
 
 STAFF = ("admin", "staff")
 READERS = ("admin", "staff", "student")
-
-
-@dataclass(frozen=True)
-class Op:
-    """One operation: its contract, and who may call it.
-
-    Every `/api` operation either names the roles allowed to call it, enforced for every
-    request by the auth middleware from this table, or is `public` (no token). Service
-    endpoints outside `/api` have neither.
-    """
-
-    summary: str
-    response: str
-    status: int = 200
-    request: str | None = None
-    roles: tuple[str, ...] = ()
-    errors: tuple[int, ...] = ()
-    paged: bool = False
-    public: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from sqlalchemy import Connection, delete, select
 from app import clock
 from app.domain import values
 from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
+from app.domain.pages import page
 from app.observability import metrics
 from app.propagation.propagate import propagate
 from app.propagation.scope import Scope
-from app.services.pages import page
 from app.services.references import groups_of
 from app.store.schema import activity, element, enrolment, participation
 

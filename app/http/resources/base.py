@@ -10,10 +10,10 @@ import falcon
 from sqlalchemy import Connection, Engine
 
 from app.domain.errors import InvalidInput
+from app.domain.pages import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
 from app.http.body import checked, read_json
 from app.http.readiness import Readiness
 from app.services import transactions
-from app.services.pages import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
 from app.settings import Settings
 
 
