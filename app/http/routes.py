@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
+from app.http.operations import Op, Query
 from app.http.resources import (
     activities,
     curricula,
@@ -23,36 +23,6 @@ STAFF = ("admin", "staff")
 READERS = ("admin", "staff", "student")
 ADMIN = ("admin",)
 PDF = "application/pdf"
-
-
-@dataclass(frozen=True)
-class Query:
-    """A query parameter of an operation, as /openapi.json shows it."""
-
-    name: str
-    schema: dict[str, Any]
-    required: bool = False
-
-
-@dataclass(frozen=True)
-class Op:
-    """One operation: its contract, and who may call it.
-
-    Every `/api` operation either names the roles allowed to call it, enforced for every
-    request by the auth middleware from this table, or is `public` (no token). Service
-    endpoints outside `/api` have neither.
-    """
-
-    summary: str
-    response: str
-    status: int = 200
-    request: str | None = None
-    roles: tuple[str, ...] = ()
-    errors: tuple[int, ...] = ()
-    paged: bool = False
-    public: bool = False
-    media: str = "application/json"
-    query: tuple[Query, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,7 +205,7 @@ ROUTES: tuple[Route, ...] = (
                 200,
                 "ActivityPatch",
                 STAFF,
-                (404, 422),
+                (404, 409, 422),
             ),
             "DELETE": Op(
                 "Remove an activity that has not started",

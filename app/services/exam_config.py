@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.domain import values
 from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
-from app.services.pages import page
+from app.domain.pages import page
 from app.services.references import rows_by_id
 from app.store.schema import element
 from app.store.schema_exams import (

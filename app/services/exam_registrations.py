@@ -15,8 +15,8 @@ from app import clock
 from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
 from app.domain.exam_fees import FeeSchedule, registration_fee
 from app.domain.exam_registration_states import LIVE_STATES, next_state
+from app.domain.pages import page
 from app.services.exam_config import RESIT_PERIOD, ensure_open, ensure_writable, load_period
-from app.services.pages import page
 from app.store.schema import (
     element,
     element_closure,

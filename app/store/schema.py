@@ -10,7 +10,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -18,17 +17,8 @@ from sqlalchemy import (
     text,
 )
 
+from app.store.metadata import metadata
 from app.store.types import Id, UtcDateTime
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 # --- curriculum -----------------------------------------------------------------------------
 
@@ -227,6 +217,7 @@ api_token = Table(
     Column("organisation_id", Id, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
     CheckConstraint("role IN ('admin', 'staff', 'student', 'employer')", name="role"),
 )
 
@@ -241,6 +232,7 @@ idempotency_record = Table(
     Column("response_body", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("state IN ('running', 'done')", name="state"),
+    Index("ix_idempotency_record_created_at", "created_at"),
 )
 
 # Exam registration tables live in their own module, on this same metadata.

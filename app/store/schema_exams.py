@@ -17,7 +17,7 @@ from sqlalchemy import (
     text,
 )
 
-from app.store.schema import metadata
+from app.store.metadata import metadata
 from app.store.types import Id, UtcDateTime
 
 exam_period = Table(

@@ -15,13 +15,13 @@ class ExamPeriods(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         refuse_unknown(req, PAGE)
         limit, after = page_params(req)
-        self.read(resp, lambda conn: service.list_periods(conn, limit, after))
+        self.read(req, resp, lambda conn: service.list_periods(conn, limit, after))
 
 
 class ExamPeriod(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, period_id: int) -> None:
         refuse_unknown(req)
-        self.read(resp, lambda conn: service.get_period(conn, period_id))
+        self.read(req, resp, lambda conn: service.get_period(conn, period_id))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, period_id: int) -> None:
         body = self.body(req, "ExamPeriodPatch")
@@ -32,7 +32,7 @@ class PeriodExams(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, period_id: int) -> None:
         refuse_unknown(req, PAGE)
         limit, after = page_params(req)
-        self.read(resp, lambda conn: service.list_period_exams(conn, period_id, limit, after))
+        self.read(req, resp, lambda conn: service.list_period_exams(conn, period_id, limit, after))
 
 
 class ExamModalities(Resource):
@@ -43,7 +43,7 @@ class ExamModalities(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         refuse_unknown(req, PAGE)
         limit, after = page_params(req)
-        self.read(resp, lambda conn: service.list_modalities(conn, limit, after))
+        self.read(req, resp, lambda conn: service.list_modalities(conn, limit, after))
 
 
 class ExamCentres(Resource):
@@ -54,7 +54,7 @@ class ExamCentres(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         refuse_unknown(req, PAGE)
         limit, after = page_params(req)
-        self.read(resp, lambda conn: service.list_centres(conn, limit, after))
+        self.read(req, resp, lambda conn: service.list_centres(conn, limit, after))
 
 
 class Exams(Resource):
@@ -66,13 +66,13 @@ class Exams(Resource):
 class Exam(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, exam_id: int) -> None:
         refuse_unknown(req)
-        self.read(resp, lambda conn: service.exam_view(conn, exam_id))
+        self.read(req, resp, lambda conn: service.exam_view(conn, exam_id))
 
 
 class SignatorySetting(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         refuse_unknown(req)
-        self.read(resp, service.get_signatory)
+        self.read(req, resp, service.get_signatory)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = self.body(req, "Signatory")

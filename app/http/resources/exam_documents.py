@@ -1,7 +1,7 @@
 """Exam documents as PDF (notice, attendance sheet, certificate) and notice verification.
 
 The data is read in one short read transaction; the PDF is drawn after it, so a slow
-rendering never holds a database connection.
+rendering never holds a transaction open.
 """
 
 from collections.abc import Callable
@@ -19,21 +19,21 @@ from app.http.query import query_id, refuse_unknown
 from app.http.resources.base import Resource
 from app.http.resources.exam_registrations import owned
 from app.services import exam_documents as service
+from app.services import transactions
 from app.services.exam_attendance import record_attendance
-from app.store.engine import read_transaction
 
 
 class PdfResource(Resource):
     def pdf(
         self,
+        req: falcon.Request,
         resp: falcon.Response,
         load: Callable[[Connection], Any],
         render: Callable[[Any, ZoneInfo], bytes],
         filename: str,
     ) -> None:
         """Load the document's data in one read transaction, then answer it as a PDF."""
-        with read_transaction(self.deps.engine) as conn:
-            data = load(conn)
+        data = transactions.read(req.context.db, load)
         resp.data = render(data, ZoneInfo(self.deps.settings.site_timezone))
         resp.content_type = "application/pdf"
         resp.set_header("Content-Disposition", f'inline; filename="{filename}"')
@@ -44,6 +44,7 @@ class NoticePdf(PdfResource):
         refuse_unknown(req)
         key = self.deps.settings.exam_token_key
         self.pdf(
+            req,
             resp,
             owned(req, registration_id, lambda c: service.notice_for(c, registration_id, key)),
             render_notice,
@@ -57,6 +58,7 @@ class CertificatePdf(PdfResource):
         exam_id = query_id(req, "exam_id", required=True)
         assert exam_id is not None
         self.pdf(
+            req,
             resp,
             owned(
                 req, registration_id, lambda c: service.certificate_for(c, registration_id, exam_id)
@@ -71,6 +73,7 @@ class AttendanceSheet(PdfResource):
         refuse_unknown(req, ["centre_id"])
         centre_id = query_id(req, "centre_id")
         self.pdf(
+            req,
             resp,
             lambda c: service.sheet_for(c, exam_id, centre_id),
             render_attendance_sheet,
@@ -91,4 +94,4 @@ class VerifyNotice(Resource):
         if not token:
             raise DomainError.of("token", "is required: the text of the notice's QR code")
         key = self.deps.settings.exam_token_key
-        self.read(resp, lambda conn: service.verify_notice_token(conn, key, token))
+        self.read(req, resp, lambda conn: service.verify_notice_token(conn, key, token))

@@ -39,6 +39,7 @@ class Registration(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, registration_id: int) -> None:
         refuse_unknown(req)
         self.read(
+            req,
             resp,
             owned(req, registration_id, lambda c: service.get_registration(c, registration_id)),
         )
@@ -50,7 +51,9 @@ class LearnerRegistrations(Resource):
         ensure_learner_access(req, learner_id)
         limit, after = page_params(req)
         self.read(
-            resp, lambda conn: service.list_learner_registrations(conn, learner_id, limit, after)
+            req,
+            resp,
+            lambda conn: service.list_learner_registrations(conn, learner_id, limit, after),
         )
 
 
