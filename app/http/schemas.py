@@ -163,7 +163,20 @@ EXAM_IDS: dict[str, Any] = {
     "items": ID,
     "maxItems": MAX_EXAMS_PER_REGISTRATION,
 }
-TEXT_1000: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 1000}
+# Free text printed on documents: no control characters (PostgreSQL refuses NUL in text, and
+# a PDF has no use for the others); a reason may span lines.
+NAME_TEXT: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": "^[^\\u0000-\\u001f\\u007f]+$",
+}
+TEXT_1000: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 1000,
+    "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]+$",
+}
 
 EXAM_PERIOD: dict[str, Any] = _object(
     {
@@ -183,7 +196,7 @@ EXAM_PERIOD_PATCH: dict[str, Any] = _object(
 EXAM_MODALITY: dict[str, Any] = _object(
     {
         "code": CODE,
-        "label": LABEL,
+        "label": NAME_TEXT,
         "fixed_fee_cents": {"type": "integer", "minimum": 0, "maximum": MAX_FIXED_FEE_CENTS},
         "fee_per_hour_cents": {"type": "integer", "minimum": 0, "maximum": MAX_FEE_PER_HOUR_CENTS},
         "needs_centre": {"type": "boolean"},
@@ -194,7 +207,7 @@ EXAM_MODALITY: dict[str, Any] = _object(
 EXAM_CENTRE: dict[str, Any] = _object(
     {
         "code": CODE,
-        "label": LABEL,
+        "label": NAME_TEXT,
         "modality_id": ID,
         "capacity": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
     },
@@ -208,7 +221,7 @@ EXAM: dict[str, Any] = _object(
         "supervised_hours": {"type": "integer", "minimum": 1, "maximum": 24},
         "starts_at": INSTANT,
         "modality_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": 20},
-        "room": {"anyOf": [LABEL, {"type": "null"}]},
+        "room": {"anyOf": [NAME_TEXT, {"type": "null"}]},
         "capacity": CAPACITY,
     },
     ["element_id", "period_id", "supervised_hours", "starts_at", "modality_ids"],
@@ -245,7 +258,7 @@ ATTENDANCE: dict[str, Any] = _object(
     {"present": {"type": "array", "items": ID, "minItems": 1, "maxItems": 10_000}}, ["present"]
 )
 
-SIGNATORY: dict[str, Any] = _object({"name": LABEL, "title": LABEL}, ["name", "title"])
+SIGNATORY: dict[str, Any] = _object({"name": NAME_TEXT, "title": NAME_TEXT}, ["name", "title"])
 
 REQUESTS: dict[str, dict[str, Any]] = {
     "Curriculum": CURRICULUM,
