@@ -86,6 +86,7 @@ def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, An
     import pulumi
     from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
     from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.mocks import MockMonitor
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
@@ -108,12 +109,53 @@ def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, An
         def call(self, args: MockCallArgs) -> tuple[dict, None]:
             return {}, None
 
+    class DependencyMonitor(MockMonitor):
+        """Also records each resource's URN and what it waits for (depends_on and parents'
+        dependencies as the engine receives them): the install order the tests check."""
+
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            if records and records[-1]["name"] == request.name:
+                records[-1]["urn"] = response.urn
+                records[-1]["dependencies"] = sorted(request.dependencies)
+            return response
+
+    mocks = CaptureMocks()
     set_all_config(stack_config(stack, overrides))
-    pulumi.runtime.set_mocks(CaptureMocks(), project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=False, monitor=DependencyMonitor(mocks)
+    )
     if str(INFRA_DIR) not in sys.path:
         sys.path.insert(0, str(INFRA_DIR))
     _sync_await(run_pulumi_func(lambda: runpy.run_path(str(INFRA_DIR), run_name="__main__")))
-    return records
+    for record in records:
+        record["owner"] = "pulumi"
+    return records + gitops_records()
+
+
+def gitops_records() -> list[dict[str, Any]]:
+    """The app's own manifests, which Argo CD applies (Pulumi never registers them), as
+    records shaped like Pulumi's so every check reads both owners' objects alike."""
+    import pulumi
+
+    from campus_infra.app import app_manifests
+    from campus_infra.config import configured_keys, parse_stack_config
+
+    config = parse_stack_config(pulumi.Config(PROJECT).get, configured_keys())
+    result = []
+    for manifest in app_manifests(config):
+        api_version = manifest["apiVersion"]
+        group_version = api_version if "/" in api_version else f"core/{api_version}"
+        result.append(
+            {
+                "type": f"kubernetes:{group_version}:{manifest['kind']}",
+                "name": manifest["metadata"]["name"],
+                "custom": True,
+                "inputs": manifest,
+                "owner": "argocd",
+            }
+        )
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
