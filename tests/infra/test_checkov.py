@@ -22,10 +22,11 @@ OFFLINE_ENV = {
 }
 
 
-def _scan(folder: Path) -> dict[str, Any]:
+def _scan(*folders: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "CKV_", "PRISMA_"))}
+    where = [arg for folder in folders for arg in ("-d", str(folder))]
     done = subprocess.run(
-        [str(CHECKOV), "-d", str(folder), "--framework", "kubernetes", "--compact",
+        [str(CHECKOV), *where, "--framework", "kubernetes", "--compact",
          "--skip-download", "--output", "json"],
         capture_output=True, text=True, check=False, env={**env, **OFFLINE_ENV},
     )  # fmt: skip
@@ -39,13 +40,13 @@ def _scan(folder: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def checkov_reports(rendered: dict[str, Rendered], tmp_path_factory) -> dict[str, dict[str, Any]]:
-    """One checkov run per stack, two at a time, once per test run."""
+    """One checkov run per stack (both owners' objects), two at a time, once per test run."""
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV} is missing: run `make {CHECKOV.parent.parent}/.installed`")
 
     def produce(root: Path) -> None:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            reports = pool.map(_scan, [rendered[s].folder for s in STACKS])
+            reports = pool.map(lambda s: _scan(rendered[s].folder, rendered[s].platform), STACKS)
             for stack, report in zip(STACKS, reports, strict=True):
                 (root / f"{stack}.json").write_text(json.dumps(report))
 

@@ -15,7 +15,6 @@ COMPONENTS = {
     "campus:platform:NetworkPolicies",
     "campus:platform:Monitoring",
     "campus:platform:Database",
-    "campus:platform:App",
     "campus:platform:Security",
     "campus:platform:GitOps",
 }
@@ -175,7 +174,9 @@ def test_surge_on_this_checkout_deploys_the_loadtests_folder_or_says_why_not(sur
     [
         ("campus-platform:app.image=registry.example.org/campus/app:latest", "app.image"),
         ("campus-platform:database.instances=2", "database.instances"),
-        ("campus-platform:security.kubernetesVersion=1.10", "security.kubernetesVersion"),
+        ("campus-platform:security.kubernetesVersion=1.33", "security.kubernetesVersion"),
+        ("campus-platform:network.nodeCidrs=[0.0.0.0/0]", "network.nodeCidrs"),
+        ("campus-platform:network.gitCidrs=[github]", "network.gitCidrs"),
         ("campus-platform:databse={}", "databse is not a known setting"),
     ],
 )
@@ -187,17 +188,21 @@ def test_bad_config_stops_the_program_with_one_line_naming_the_key(tmp_path: Pat
     assert not (tmp_path / "out.json").exists()
 
 
-def test_each_flow_is_opened_at_every_end_we_own(rendered: dict[str, Rendered]):
-    from campus_infra.network import flows
+def test_each_connection_is_opened_at_every_end_we_own(rendered: dict[str, Rendered]):
+    from campus_infra.config import parse_stack_config
+    from campus_infra.connections import connections
+
+    from tests.infra.conftest import stack_getter
 
     owned = {spec.name for spec in NAMESPACES}
     names = {(p["metadata"]["namespace"], p["metadata"]["name"])
              for p in rendered["prod"].of_kind("NetworkPolicy")}  # fmt: skip
-    for flow in flows("ingress-nginx"):
-        if flow.source_ns in owned:
-            assert (flow.source_ns, f"allow-{flow.name}-egress") in names, flow.name
-        if flow.target_ns in owned:
-            assert (flow.target_ns, f"allow-{flow.name}-ingress") in names, flow.name
+    config = parse_stack_config(stack_getter("prod"))
+    for connection in connections(config.network):
+        if connection.source.namespace in owned:
+            assert (connection.source.namespace, f"allow-{connection.name}-egress") in names
+        if connection.target.namespace in owned:
+            assert (connection.target.namespace, f"allow-{connection.name}-ingress") in names
 
 
 def test_nothing_opens_the_app_namespace_to_falco_or_kube_bench(rendered: dict[str, Rendered]):
