@@ -65,7 +65,7 @@ def test_every_helm_release_sets_only_values_its_chart_knows(rendered: dict[str,
     [
         ("falco", ("driver", "knd"), "modern_ebpf", "unknown key driver.knd"),
         ("argocd", ("dex", "enable"), False, "unknown key dex.enable"),
-        ("kube-prometheus-stack", ("prometheus-node-exporter", "extraHostMounts"), [], "HostMounts"),
+        ("kube-prometheus-stack", ("prometheus-node-exporter", "extraHostMounts"), [], "Mounts"),
         ("kube-prometheus-stack", ("kubeEtcd", "enable"), False, "kubeEtcd.enable"),
         ("otel-collector", ("mode",), "sidecar", "mode"),
         ("otel-collector", ("replicaCounts",), 2, "replicaCounts"),
