@@ -24,7 +24,7 @@ try:
     monitoring = Monitoring("monitoring", config, ns)
     Database("database", config, ns, monitoring.crds)
     Security("security", config, ns, monitoring.crds)
-    GitOps("gitops", config, ns)
+    GitOps("gitops", config, ns, monitoring.crds)
     if config.loadgen.enabled:
         LoadGenerator("load-generator", config, ns)
 except (ConfigError, PolicyFileError, VersionFileError) as error:

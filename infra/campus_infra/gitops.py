@@ -27,6 +27,7 @@ class GitOps(pulumi.ComponentResource):
         name: str,
         config: StackConfig,
         depends: list[pulumi.Resource],
+        monitoring_crds: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("campus:platform:GitOps", name, None, opts)
@@ -97,6 +98,9 @@ class GitOps(pulumi.ComponentResource):
                     },
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, argocd, project]),
+            # The app's manifests include a ServiceMonitor: Argo CD syncs once its CRD exists.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*depends, argocd, project, *monitoring_crds]
+            ),
         )
         self.register_outputs({"path": gitops.path})
