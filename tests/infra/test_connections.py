@@ -33,7 +33,7 @@ def endpoints(stack: str, r: Rendered) -> list[Endpoint]:
     (job,) = r.of_kind("Job")
     job_pod = job["spec"]["template"]["metadata"]["labels"]
     return [
-        Endpoint("ingress-controller", "ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"}),
+        Endpoint("ingress-controller", "ingress-nginx", {"app.kubernetes.io/name": "nginx"}),
         Endpoint("app", n.NS_APP, app_pod),
         Endpoint("migration-job", n.NS_APP, job_pod),
         Endpoint("locust-worker", n.NS_LOAD, {"app.kubernetes.io/name": "locust",
@@ -57,7 +57,7 @@ def endpoints(stack: str, r: Rendered) -> list[Endpoint]:
             "app.kubernetes.io/name": "opentelemetry-collector"}),
         Endpoint("falco", n.NS_FALCO, {"app.kubernetes.io/name": "falco"}),
         Endpoint("kube-bench", n.NS_KUBE_BENCH, {"app.kubernetes.io/name": "kube-bench"}),
-        Endpoint("argocd-repo-server", n.NS_ARGOCD, {"app.kubernetes.io/name": "argocd-repo-server"}),
+        Endpoint("argocd-repo-server", n.NS_ARGOCD, {"app.kubernetes.io/name": "repo-server"}),
         Endpoint("argocd-server", n.NS_ARGOCD, {"app.kubernetes.io/name": "argocd-server"}),
         Endpoint("coredns", "kube-system", {"k8s-app": "kube-dns"}),
         Endpoint("api-server", ip=_first_host(net.control_plane_cidrs)),
