@@ -115,9 +115,12 @@ def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, An
 
         def RegisterResource(self, request):
             response = super().RegisterResource(request)
-            if records and records[-1]["name"] == request.name:
-                records[-1]["urn"] = response.urn
-                records[-1]["dependencies"] = sorted(request.dependencies)
+            # Registrations run on several threads: find this one's record by type and name.
+            for record in reversed(records):
+                if record["type"] == request.type and record["name"] == request.name:
+                    record["urn"] = response.urn
+                    record["dependencies"] = sorted(request.dependencies)
+                    break
             return response
 
     mocks = CaptureMocks()
