@@ -1,6 +1,7 @@
 """The app's Containerfile (hadolint, pinned base, non-root, no build tools at run time)
 and the GitOps pipeline (GitLab CI schema, offline; stage order)."""
 
+import itertools
 import re
 import subprocess
 import tomllib
@@ -117,7 +118,7 @@ def test_stacks_are_published_one_at_a_time_in_promotion_order():
     publishers = {name: job for name, job in pipeline.items()
                   if name.startswith("publish-")}  # fmt: skip
     assert set(publishers) == {f"publish-{stack}" for stack in PROMOTION}
-    for before, stack in zip(PROMOTION, PROMOTION[1:], strict=False):
+    for before, stack in itertools.pairwise(PROMOTION):
         needs = {n["job"] for n in publishers[f"publish-{stack}"]["needs"]}
         assert f"publish-{before}" in needs, stack
     template = pipeline[".publish-stack"]
