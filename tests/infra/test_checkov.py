@@ -3,6 +3,7 @@ check, and every skip is an annotation on the resource with a reason."""
 
 import json
 import os
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,11 +23,10 @@ OFFLINE_ENV = {
 }
 
 
-def _scan(*folders: Path) -> dict[str, Any]:
+def _scan(folder: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "CKV_", "PRISMA_"))}
-    where = [arg for folder in folders for arg in ("-d", str(folder))]
     done = subprocess.run(
-        [str(CHECKOV), *where, "--framework", "kubernetes", "--compact",
+        [str(CHECKOV), "-d", str(folder), "--framework", "kubernetes", "--compact",
          "--skip-download", "--output", "json"],
         capture_output=True, text=True, check=False, env={**env, **OFFLINE_ENV},
     )  # fmt: skip
@@ -45,8 +45,13 @@ def checkov_reports(rendered: dict[str, Rendered], tmp_path_factory) -> dict[str
         pytest.fail(f"{CHECKOV} is missing: run `make {CHECKOV.parent.parent}/.installed`")
 
     def produce(root: Path) -> None:
+        # Both owners' objects in one tree per stack (file names never collide: one object
+        # per file, named by kind and name).
+        for stack in STACKS:
+            for folder in (rendered[stack].folder, rendered[stack].platform):
+                shutil.copytree(folder, root / "trees" / stack, dirs_exist_ok=True)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            reports = pool.map(lambda s: _scan(rendered[s].folder, rendered[s].platform), STACKS)
+            reports = pool.map(lambda s: _scan(root / "trees" / s), STACKS)
             for stack, report in zip(STACKS, reports, strict=True):
                 (root / f"{stack}.json").write_text(json.dumps(report))
 

@@ -114,7 +114,10 @@ def test_cloudnativepg_cluster_required_fields(rendered: dict[str, Rendered], st
     spec = cluster["spec"]
     assert cluster["metadata"]["namespace"] == "campus-db"
     assert spec["instances"] == 3
-    assert re.fullmatch(r"ghcr\.io/cloudnative-pg/postgresql:[0-9.]+-bookworm", spec["imageName"])
+    assert re.fullmatch(
+        r"ghcr\.io/cloudnative-pg/postgresql:[0-9.]+-(standard|minimal)-(bookworm|trixie)",
+        spec["imageName"],
+    )
     assert spec["postgresql"]["synchronous"]["method"] in ("any", "first")
     assert spec["postgresql"]["synchronous"]["number"] >= 1
     assert int(spec["postgresql"]["parameters"]["max_connections"]) >= 100

@@ -79,7 +79,9 @@ def test_every_stack_passes_every_policy(rendered: dict[str, Rendered], stack):
 
 def _mutate(records: list[dict], type_: str, name: str, change) -> list[dict]:
     copied = copy.deepcopy(records)
-    (target,) = [r for r in copied if r["type"] == type_ and r["name"] == name]
+    # The migration Job is named per image (campus-migrate-<hash>): a prefix finds it.
+    (target,) = [r for r in copied if r["type"] == type_ and r["name"].startswith(name)
+                 and (r["name"] == name or type_.endswith(":Job"))]  # fmt: skip
     change(target["inputs"])
     return copied
 
