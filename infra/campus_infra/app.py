@@ -11,6 +11,7 @@ from typing import Any
 
 from campus_infra import k8s as n
 from campus_infra.config import AppConfig, StackConfig
+from campus_infra.database_client import APP_DB_SECRET, CA_DIR
 
 # Seconds a stopping pod keeps serving after it is removed from the Service endpoints:
 # longer than the ingress controller and kube-proxy take to notice, so no request is sent
@@ -25,13 +26,12 @@ OTEL_ENDPOINT = f"http://{n.OTEL_SERVICE}.{n.NS_MONITORING}.svc:4318"
 
 def _env(app: AppConfig) -> list[dict[str, Any]]:
     return [
-        # From a Secret that ops (or an external-secrets controller) create: the URL holds
-        # the password, so it is never written in stack config or in a manifest.
+        # From the operator's credentials, brought to this namespace by Pulumi
+        # (database_client.py): the URL holds the password and verifies the server's
+        # certificate against the CA mounted at CA_DIR.
         {
             "name": "DATABASE_URL",
-            "valueFrom": {
-                "secretKeyRef": {"name": app.database_secret.name, "key": app.database_secret.key}
-            },
+            "valueFrom": {"secretKeyRef": {"name": APP_DB_SECRET, "key": "uri"}},
         },
         {"name": "APP_WORKERS", "value": str(app.workers)},
         {"name": "APP_THREADS", "value": str(app.threads)},
@@ -51,7 +51,7 @@ def _container(app: AppConfig, args: list[str], probes: bool) -> dict[str, Any]:
         "env": _env(app),
         "resources": app.resources.to_k8s(),
         "securityContext": n.restricted_container_security(),
-        "volumeMounts": [tmp_mount],
+        "volumeMounts": [tmp_mount, {"name": "db-ca", "mountPath": CA_DIR, "readOnly": True}],
     }
     if probes:
         container["ports"] = [{"name": "http", "containerPort": n.APP_PORT, "protocol": "TCP"}]
@@ -84,7 +84,18 @@ def _pod_spec(app: AppConfig, containers: list[dict[str, Any]], restart: str) ->
         "automountServiceAccountToken": False,
         "securityContext": n.restricted_pod_security(),
         "containers": containers,
-        "volumes": [tmp],
+        "volumes": [
+            tmp,
+            # The database server's CA certificate only (sslmode=verify-full checks it).
+            {
+                "name": "db-ca",
+                "secret": {
+                    "secretName": APP_DB_SECRET,
+                    "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                    "defaultMode": 0o444,
+                },
+            },
+        ],
         "restartPolicy": restart,
     }
 

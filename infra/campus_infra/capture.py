@@ -11,6 +11,7 @@ Pulumi's runtime is process-global state, so one process captures one stack:
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import runpy
@@ -24,6 +25,17 @@ from campus_infra import paths
 from campus_infra.config import PROJECT, STRUCTURED_KEYS
 
 INFRA_DIR = paths.REPO_ROOT / "infra"
+# What a read of an operator Secret returns under the mocks (base64, as the API does):
+# placeholders, so the program computes what it derives from them (the app's database URL).
+STAND_IN_SECRET_DATA = {
+    key: base64.b64encode(value.encode()).decode()
+    for key, value in {
+        "username": "campus",
+        "password": "stand-in-password",
+        "dbname": "campus",
+        "ca.crt": "-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n",
+    }.items()
+}
 
 
 class StackFileError(ValueError):
@@ -96,6 +108,19 @@ def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, An
         """Records each registration and echoes inputs back as outputs."""
 
         def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+            if args.resource_id and args.typ == "kubernetes:core/v1:Secret":
+                # A read of an existing Secret (the operator's): stand-in data, since no
+                # cluster answers here. Reads are not objects the program applies.
+                records.append(
+                    {
+                        "type": args.typ,
+                        "name": args.name,
+                        "custom": True,
+                        "inputs": {},
+                        "read": args.resource_id,
+                    }
+                )
+                return args.resource_id, {"data": STAND_IN_SECRET_DATA}
             records.append(
                 {
                     "type": args.typ,
@@ -133,7 +158,23 @@ def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, An
     _sync_await(run_pulumi_func(lambda: runpy.run_path(str(INFRA_DIR), run_name="__main__")))
     for record in records:
         record["owner"] = "pulumi"
+        record["inputs"] = unwrap_secrets(record["inputs"])
     return records + gitops_records()
+
+
+# Pulumi's wire marker of a secret value ({SECRET_SIG: SECRET_VALUE, "value": ...}).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105 (a marker, not a password)
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Inputs as applied: secret markers replaced by the values they wrap."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value and "value" in value:
+            return unwrap_secrets(value["value"])
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
 
 
 def gitops_records() -> list[dict[str, Any]]:

@@ -215,7 +215,6 @@ class AppConfig:
     ingress_class: str
     ingress_namespace: str
     log_level: str
-    database_secret: SecretRef
 
 
 @dataclass(frozen=True)
@@ -331,12 +330,6 @@ def _read_app(root: _Section) -> AppConfig:
         )
     target = hpa.integer("targetCpuPercent", default=70, low=10, high=100)
     hpa.done()
-    secret = s.section("databaseSecret")
-    database_secret = SecretRef(
-        name=secret.string("name", pattern=_DNS_NAME, what="a Kubernetes object name"),
-        key=secret.string("key", default="uri"),
-    )
-    secret.done()
     level = s.string("logLevel", default="INFO")
     if level not in _LOG_LEVELS:
         raise ConfigError(f"{s.key('logLevel')} must be one of {', '.join(_LOG_LEVELS)}")
@@ -355,7 +348,6 @@ def _read_app(root: _Section) -> AppConfig:
             "ingressNamespace", default="ingress-nginx", pattern=_DNS_NAME, what="a namespace"
         ),
         log_level=level,
-        database_secret=database_secret,
     )
     s.done()
     return result

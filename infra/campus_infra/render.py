@@ -50,12 +50,17 @@ def whole_numbers(value: Any) -> Any:
     return value
 
 
+SECRET = "kubernetes:core/v1:Secret"  # noqa: S105 (a type token, not a password)
+
+
 def is_kubernetes_object(record: dict[str, Any]) -> bool:
-    """A custom resource of the Kubernetes provider other than a Helm release."""
+    """A custom resource of the Kubernetes provider other than a Helm release, a read of an
+    existing object, or a Secret (credentials are never written to files or published)."""
     return (
         record["custom"]
         and record["type"].startswith("kubernetes:")
-        and record["type"] != HELM_RELEASE
+        and record["type"] not in (HELM_RELEASE, SECRET)
+        and "read" not in record
     )
 
 

@@ -148,3 +148,15 @@ def test_an_inline_secret_object_is_reported():
               "inputs": {"metadata": {"name": "db", "namespace": "campus"},
                          "stringData": {"password": "hunter2"}}}  # fmt: skip
     assert violations([secret], only="secrets-never-inline")
+
+
+def test_only_the_declared_copy_of_the_operator_secret_may_carry_data(rendered):
+    (copy,) = [r for r in rendered["prod"].records if r["type"] == "kubernetes:core/v1:Secret"
+               and "read" not in r]  # fmt: skip
+    assert violations([copy], only="secrets-never-inline") == []
+    renamed = _mutate([copy], copy["type"], copy["name"],
+                      lambda i: i["metadata"].update(name="other"))  # fmt: skip
+    assert violations(renamed, only="secrets-never-inline")
+    unannotated = _mutate([copy], copy["type"], copy["name"],
+                          lambda i: i["metadata"].pop("annotations"))  # fmt: skip
+    assert violations(unannotated, only="secrets-never-inline")

@@ -55,8 +55,10 @@ def test_app_pods_are_hardened(rendered: dict[str, Rendered], stack):
     assert context["readOnlyRootFilesystem"] is True
     assert context["allowPrivilegeEscalation"] is False
     assert context["capabilities"] == {"drop": ["ALL"]}
-    assert {v["name"] for v in pod["volumes"]} == {"tmp"}
-    assert [m["mountPath"] for m in container["volumeMounts"]] == ["/tmp"]
+    # Writable: /tmp only; the database CA is a read-only Secret volume.
+    assert {v["name"] for v in pod["volumes"]} == {"tmp", "db-ca"}
+    writable = [m["mountPath"] for m in container["volumeMounts"] if not m.get("readOnly")]
+    assert writable == ["/tmp"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -74,15 +76,40 @@ def test_app_probes_drain_and_rollout(rendered: dict[str, Rendered], stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_database_url_comes_from_a_secret_reference(rendered: dict[str, Rendered], stack):
-    (container,) = _app_pod(rendered[stack])["containers"]
+def test_database_url_comes_from_the_operator_secret_and_verifies_the_server(rendered, stack):
+    from campus_infra.database_client import CA_DIR, CA_FILE
+
+    r = rendered[stack]
+    pod = _app_pod(r)
+    (container,) = pod["containers"]
     env = {e["name"]: e for e in container["env"]}
     assert "value" not in env["DATABASE_URL"]
-    assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "campus-app-database"
+    assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "campus-db-app",
+                                                                "key": "uri"}  # fmt: skip
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == (
         "http://otel-collector.monitoring.svc:4318"
     )
-    assert not rendered[stack].of_kind("Secret")
+    # The CA certificate alone is mounted where the URL says.
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "db-ca"]
+    assert volume["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "db-ca"]
+    assert mount == {"name": "db-ca", "mountPath": CA_DIR, "readOnly": True}
+    # Pulumi reads the operator's own Secrets (after the Cluster is Ready) and writes the
+    # app's copy; credentials are never rendered to a file.
+    reads = {rec["read"] for rec in r.records if "read" in rec}
+    assert reads == {"campus-db/campus-db-app", "campus-db/campus-db-ca"}
+    (copy,) = [rec for rec in r.records if rec["type"] == "kubernetes:core/v1:Secret"
+               and "read" not in rec]  # fmt: skip
+    url = copy["inputs"]["stringData"]["uri"]
+    assert url.startswith("postgresql://campus:")
+    assert "@campus-db-rw.campus-db.svc:5432/campus?" in url
+    assert url.endswith(f"sslmode=verify-full&sslrootcert={CA_FILE}")
+    assert set(copy["inputs"]["stringData"]) == {"uri", "ca.crt"}
+    assert any(d.endswith("Cluster::campus-db") for d in copy["dependencies"])
+    cluster = r.one("Cluster", "campus-db")
+    assert cluster["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
+    assert not r.of_kind("Secret")
+    assert not [p for p in r.files() if p.name.startswith("secret-")]
 
 
 @pytest.mark.parametrize("stack", STACKS)
