@@ -140,13 +140,22 @@ def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, An
 
         def RegisterResource(self, request):
             response = super().RegisterResource(request)
+            self._note(request, response.urn)
+            return response
+
+        def ReadResource(self, request):
+            response = super().ReadResource(request)
+            self._note(request, response.urn)
+            return response
+
+        @staticmethod
+        def _note(request, urn: str) -> None:
             # Registrations run on several threads: find this one's record by type and name.
             for record in reversed(records):
                 if record["type"] == request.type and record["name"] == request.name:
-                    record["urn"] = response.urn
+                    record["urn"] = urn
                     record["dependencies"] = sorted(request.dependencies)
                     break
-            return response
 
     mocks = CaptureMocks()
     set_all_config(stack_config(stack, overrides))
