@@ -2,6 +2,7 @@
 
 import typer
 
+from platform_tools.backup.cli import app as backup_app
 from platform_tools.kube_bench.cli import app as kube_bench_app
 from platform_tools.run.exit_codes import EXIT_CODES_HELP
 
@@ -21,6 +22,7 @@ def main() -> None:
     """
 
 
+app.add_typer(backup_app, name="backup")
 app.add_typer(kube_bench_app, name="kube-bench")
 
 
