@@ -19,6 +19,7 @@ from platform_tools.backup.object_storage import (
 )
 from platform_tools.backup.prune import Candidate, Policy, plan_prune
 from platform_tools.backup.repository import (
+    PARTIAL_PREFIX,
     BackupEntry,
     RepositoryError,
     check_backup_dir,
@@ -369,7 +370,13 @@ def prune(
             Policy(daily=keep_daily, weekly=keep_weekly, monthly=keep_monthly),
         )
         cutoff = time.time() - incomplete_after_hours * 3600
-        stale = [e for e in entries if not e.complete and e.path.stat().st_mtime < cutoff]
+        # Only the tool's own `.partial-` directories: a directory with a damaged manifest may
+        # be evidence, or something else entirely, and is left to a human.
+        stale = [
+            e
+            for e in entries
+            if e.path.name.startswith(PARTIAL_PREFIX) and e.path.stat().st_mtime < cutoff
+        ]
         doomed = [complete[backup].path for backup in plan.delete] + [e.path for e in stale]
         if yes:
             for path in doomed:

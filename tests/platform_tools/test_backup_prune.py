@@ -142,3 +142,18 @@ def test_prune_refuses_a_policy_out_of_range_naming_the_option(
     result = backup_cli("prune", "--backup-dir", str(tmp_path), option, value)
     assert result.exit_code == 2
     assert message(result).startswith(f"backup prune: {option}: expected")
+
+
+def test_prune_never_deletes_a_directory_it_did_not_write(tmp_path: Path) -> None:
+    import os
+    import time
+
+    kept = _fabricate(tmp_path, START)
+    foreign = tmp_path / "base-20250101T023000"
+    foreign.mkdir()
+    (foreign / "base.tar.gz").write_bytes(b"older pg_basebackup")
+    long_ago = time.time() - 400 * 24 * 3600
+    os.utime(foreign, (long_ago, long_ago))
+    result = backup_cli("prune", "--backup-dir", str(tmp_path), "--yes")
+    assert result.exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([kept, foreign.name])
