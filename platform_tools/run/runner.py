@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,7 +71,7 @@ def command_run(command: str, sink: MetricsSink | None = None, **context: Any) -
 
     Always ends by raising `typer.Exit` with the run's exit code.
     """
-    with run_logging() as logger:
+    with run_logging() as logger, _terminate_as_interrupt():
         run = Run(
             command=command,
             log=logger.bind(command=command, **context),
@@ -90,6 +92,13 @@ def command_run(command: str, sink: MetricsSink | None = None, **context: Any) -
             code = ExitCode.ENVIRONMENT
             _stderr().print(f"[bold red]{command}[/]: interrupted")
             run.log.error("run_interrupted")
+        except OSError as exc:
+            # Disk full, permission denied, a file vanished: the environment, not the tool.
+            code = ExitCode.ENVIRONMENT
+            where = f"{exc.filename}: " if exc.filename else ""
+            reason = exc.strerror or str(exc)
+            _stderr().print(f"[bold red]{command}[/]: {escape(where + reason)}")
+            run.log.error("run_failed", error=where + reason, error_kind=type(exc).__name__)
         except Exception as exc:
             code = ExitCode.INTERNAL
             _stderr().print(
@@ -108,6 +117,24 @@ def command_run(command: str, sink: MetricsSink | None = None, **context: Any) -
             **run.fields,
         )
     raise typer.Exit(int(code))
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (systemd stopping the unit, a timeout) unwinds like Ctrl-C, so the command's
+    clean-up runs (a partial backup is removed) instead of the process vanishing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _publish(run: Run, outcome: RunOutcome, code: int) -> int:
