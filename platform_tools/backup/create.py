@@ -95,6 +95,7 @@ def create_backup(
             files=files,
             tables=snapshot.tables,
             tool_version=tool_version(),
+            schema_fingerprint=snapshot.schema_fingerprint,
             details=details,
         )
         write_manifest(manifest, partial)

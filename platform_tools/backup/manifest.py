@@ -59,6 +59,7 @@ class Manifest:
     files: tuple[FileEntry, ...]
     tables: dict[str, TableEntry]
     tool_version: str
+    schema_fingerprint: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     format: int = FORMAT_VERSION
 
@@ -122,6 +123,9 @@ def parse_manifest(document: Any) -> Manifest:
     schema_version = document.get("schema_version")
     if schema_version is not None and not isinstance(schema_version, str):
         raise ManifestError("schema_version: expected text or null")
+    fingerprint = document.get("schema_fingerprint")
+    if fingerprint is not None and not isinstance(fingerprint, str):
+        raise ManifestError("schema_fingerprint: expected text or null")
     details = document.get("details", {})
     if not isinstance(details, dict):
         raise ManifestError("details: expected an object")
@@ -139,6 +143,7 @@ def parse_manifest(document: Any) -> Manifest:
             str(name): _table(entry, f"tables.{name}") for name, entry in sorted(tables.items())
         },
         tool_version=_text(document, "tool_version"),
+        schema_fingerprint=fingerprint,
         details=details,
     )
     if manifest.finished_at < manifest.started_at:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from platform_tools.backup.manifest import TableEntry
 from platform_tools.backup.pg_programs import last_lines, libpq_environment, major_version, program
+from platform_tools.backup.schema_fingerprint import postgres_fingerprint
 from platform_tools.backup.table_checksums import postgres_checksums, postgres_tables
 from platform_tools.run.errors import EnvironmentFailure, UsageError
 
@@ -32,6 +33,7 @@ class PostgresSnapshot:
     server_version: str
     schema_version: str | None
     tables: dict[str, TableEntry]
+    schema_fingerprint: str
     details: dict[str, object] = field(default_factory=dict)
 
 
@@ -122,6 +124,7 @@ def dump_postgres(
                 tables = postgres_checksums(conn, table_checked)
                 version = server_version(conn)
                 revision = schema_version(conn)
+                fingerprint = postgres_fingerprint(conn)
             finally:
                 code = process.wait()
                 reader.join()
@@ -132,6 +135,7 @@ def dump_postgres(
         server_version=version,
         schema_version=revision,
         tables=tables,
+        schema_fingerprint=fingerprint,
         details={
             "format": "directory",
             "jobs": jobs,
@@ -339,6 +343,7 @@ class PostgresCheck:
     tables: dict[str, TableEntry]
     schema_version: str | None
     notes: list[str]
+    schema_fingerprint: str | None = None
 
 
 def check_postgres(url: URL, table_done: TableDone | None = None) -> PostgresCheck:
@@ -352,12 +357,19 @@ def check_postgres(url: URL, table_done: TableDone | None = None) -> PostgresChe
             notes.append(_amcheck(conn, problems))
             tables = postgres_checksums(conn, table_done)
             version = schema_version(conn)
+            fingerprint = postgres_fingerprint(conn)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise EnvironmentFailure(f"checking the restored database failed: {reason}") from None
     finally:
         engine.dispose()
-    return PostgresCheck(problems=problems, tables=tables, schema_version=version, notes=notes)
+    return PostgresCheck(
+        problems=problems,
+        tables=tables,
+        schema_version=version,
+        notes=notes,
+        schema_fingerprint=fingerprint,
+    )
 
 
 def _amcheck(conn: Connection, problems: list[str]) -> str:

@@ -22,6 +22,7 @@ from platform_tools.backup.postgres_backend import (
     user_relations,
 )
 from platform_tools.backup.repository import DATA_DIR, BackupEntry
+from platform_tools.backup.schema_fingerprint import postgres_fingerprint
 from platform_tools.backup.sqlite_backend import (
     DATA_FILE,
     check_sqlite,
@@ -77,12 +78,15 @@ def restore_backup(
         )
     task = progress.add_task("Restoring", total=len(manifest.tables))
     if manifest.engine == "sqlite":
-        found = _restore_sqlite(
-            entry.path, Path(target.database or ""), yes, progress, task, report
-        )
+        path = Path(target.database or "")
+        found, fingerprint = _restore_sqlite(entry.path, path, yes, progress, task, report)
     else:
-        found = _restore_postgres(entry.path, target, yes, jobs, progress, task, report)
+        found, fingerprint = _restore_postgres(
+            entry.path, target, yes, jobs, progress, task, report
+        )
     differences = compare_tables(manifest.tables, found)
+    if manifest.schema_fingerprint and fingerprint != manifest.schema_fingerprint:
+        differences.append("schema differs from the backup's (tables, columns, indexes)")
     if differences:
         raise ProblemFound(
             f"the restored {report.target} differs from backup {entry.id}: "
@@ -119,7 +123,7 @@ def _restore_sqlite(
     check = check_sqlite(target)
     if check.problems:
         raise ProblemFound(f"the restored {target} fails its checks: " + "; ".join(check.problems))
-    return check.tables
+    return check.tables, check.schema_fingerprint
 
 
 def _restore_postgres(
@@ -156,7 +160,7 @@ def _restore_postgres(
                 restore_parallel(dump, target, jobs, lambda _t: progress.advance(task)), 3
             )
         with engine.connect() as conn:
-            return postgres_checksums(conn)
+            return postgres_checksums(conn), postgres_fingerprint(conn)
     finally:
         engine.dispose()
         maintenance.dispose()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from platform_tools.backup.manifest import TableEntry
+from platform_tools.backup.schema_fingerprint import sqlite_fingerprint
 from platform_tools.backup.table_checksums import sqlite_checksums, sqlite_tables
 from platform_tools.run.errors import EnvironmentFailure
 
@@ -29,6 +30,7 @@ class SqliteSnapshot:
     schema_version: str | None
     tables: dict[str, TableEntry]
     page_count: int
+    schema_fingerprint: str
 
 
 @contextlib.contextmanager
@@ -83,6 +85,7 @@ def backup_sqlite(
                 schema_version=schema_version(dst),
                 tables=sqlite_checksums(dst, table_done),
                 page_count=pages,
+                schema_fingerprint=sqlite_fingerprint(dst),
             )
     except sqlite3.Error as exc:
         raise EnvironmentFailure(f"SQLite backup of {source} failed: {exc}") from None
@@ -121,6 +124,7 @@ class SqliteCheck:
     tables: dict[str, TableEntry]
     schema_version: str | None
     notes: list[str]
+    schema_fingerprint: str | None = None
 
 
 def check_sqlite(path: Path, table_done: Callable[[str], None] | None = None) -> SqliteCheck:
@@ -138,6 +142,7 @@ def check_sqlite(path: Path, table_done: Callable[[str], None] | None = None) ->
             ]
             tables = sqlite_checksums(conn, table_done)
             version = schema_version(conn)
+            fingerprint = sqlite_fingerprint(conn)
         except sqlite3.DatabaseError as exc:
             unreadable = f"the restored copy is not a readable database: {exc}"
             return SqliteCheck([unreadable], {}, None, [])
@@ -146,4 +151,5 @@ def check_sqlite(path: Path, table_done: Callable[[str], None] | None = None) ->
         tables=tables,
         schema_version=version,
         notes=["PRAGMA integrity_check: ok" if not problems else "PRAGMA integrity_check failed"],
+        schema_fingerprint=fingerprint,
     )

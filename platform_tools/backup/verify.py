@@ -160,6 +160,10 @@ def _drill(
     report.notes += check.notes
     report.problems += compare_tables(manifest.tables, check.tables)
     report.tables_compared = len(check.tables)
+    if manifest.schema_fingerprint and check.schema_fingerprint != manifest.schema_fingerprint:
+        report.problems.append(
+            "schema differs from the backup's (tables, columns, indexes or constraints)"
+        )
     if check.schema_version != manifest.schema_version:
         report.problems.append(
             f"migration {check.schema_version} restored, {manifest.schema_version} backed up"

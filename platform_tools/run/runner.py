@@ -14,6 +14,7 @@ import typer
 from prometheus_client import CollectorRegistry
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from platform_tools.run.errors import ToolError
 from platform_tools.run.exit_codes import ExitCode
@@ -92,6 +93,12 @@ def command_run(command: str, sink: MetricsSink | None = None, **context: Any) -
             code = ExitCode.ENVIRONMENT
             _stderr().print(f"[bold red]{command}[/]: interrupted")
             run.log.error("run_interrupted")
+        except (OperationalError, InterfaceError) as exc:
+            # The database went away or refused mid-run: the environment, not the tool.
+            code = ExitCode.ENVIRONMENT
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            _stderr().print(f"[bold red]{command}[/]: database error: {escape(reason)}")
+            run.log.error("run_failed", error=reason, error_kind=type(exc).__name__)
         except OSError as exc:
             # Disk full, permission denied, a file vanished: the environment, not the tool.
             code = ExitCode.ENVIRONMENT

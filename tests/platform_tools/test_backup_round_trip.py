@@ -198,3 +198,19 @@ def test_a_failed_run_keeps_the_last_success_and_leaves_no_partial_backup(
     after = samples(metrics)
     assert after["campus_backup_last_success_timestamp_seconds"] == succeeded_at
     assert sorted(p.name for p in backup_dir.iterdir()) == [manifest["id"]]
+
+
+@pytest.mark.slow
+def test_the_drill_notices_a_schema_that_differs_from_the_backup(
+    source_url: str, tmp_path: Path
+) -> None:
+    backup_dir = tmp_path / "backups"
+    manifest = _create(source_url, backup_dir, tmp_path / "m.prom")
+    assert manifest["schema_fingerprint"].startswith("sha256:")
+    path = backup_dir / manifest["id"] / MANIFEST_NAME
+    document = json.loads(path.read_text())
+    document["schema_fingerprint"] = "sha256:" + "0" * 64
+    path.write_text(json.dumps(document))
+    verified = backup_cli("verify", "--backup-dir", str(backup_dir), database_url=source_url)
+    assert verified.exit_code == 1
+    assert "schema differs from the backup's" in verified.stdout
