@@ -1,11 +1,12 @@
 """Row counts and content checksums per table, computed the same way on the source at backup
 time and on a restored copy, so a restore drill can prove it got back what was saved.
 
-The checksum of a table is the sum, modulo 2**64, of a 64-bit digest of each row: it does not
-depend on row order (a restore may store rows in another physical order), and any changed,
-missing or extra row changes it (up to a 2**-64 chance). PostgreSQL computes it server-side
-from each row's text form (`md5(t::text)`), so no row crosses the network; SQLite rows are
-hashed from their stored values.
+On PostgreSQL the checksum of a table is the sum, modulo 2**64, of a 64-bit digest of each
+row's text form (`md5(t::text)`), computed server-side so no row crosses the network: it does
+not depend on row order (pg_restore may store rows in another physical order), and any
+changed, missing or extra row changes it (up to a 2**-64 chance). On SQLite, whose backups
+and restores copy pages (so rows keep their order), it is the sha256 of the rows' text in
+storage order, built by SQLite itself.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, text
 from platform_tools.backup.manifest import TableEntry
 
 _MOD = 1 << 64
+_BATCH = 20_000
 Advance = Callable[[str], None]
 
 
@@ -34,17 +36,26 @@ def sqlite_tables(conn: sqlite3.Connection) -> list[str]:
 def sqlite_checksums(
     conn: sqlite3.Connection, advance: Advance | None = None
 ) -> dict[str, TableEntry]:
-    """Rows and content checksum of every table of a SQLite database."""
+    """Rows and content checksum of every table of a SQLite database.
+
+    SQLite builds each row's text with `quote()` (type-preserving: 1 and '1' differ) and the
+    rows are hashed in storage order: a copy made or restored with the backup API holds the
+    same pages, so the same order.
+    """
     result = {}
     for table in sqlite_tables(conn):
         quoted = '"' + table.replace('"', '""') + '"'
-        total = 0
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({quoted})")]
+        row_text = " || '|' || ".join(
+            'quote("' + column.replace('"', '""') + '")' for column in columns
+        )
+        digest = hashlib.sha256()
         rows = 0
-        for row in conn.execute(f"SELECT * FROM {quoted}"):
-            digest = hashlib.md5(repr(row).encode(), usedforsecurity=False).digest()
-            total = (total + int.from_bytes(digest[:8], "big")) % _MOD
-            rows += 1
-        result[table] = TableEntry(rows=rows, checksum=f"rowsum64:{total:016x}")
+        cursor = conn.execute(f"SELECT {row_text or 'NULL'} FROM {quoted}")
+        while batch := cursor.fetchmany(_BATCH):
+            digest.update(("\n".join(text for (text,) in batch) + "\n").encode())
+            rows += len(batch)
+        result[table] = TableEntry(rows=rows, checksum=f"sha256-rows:{digest.hexdigest()}")
         if advance is not None:
             advance(table)
     return result
