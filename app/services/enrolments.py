@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.domain import values
 from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
+from app.domain.pages import page
 from app.propagation.propagate import propagate
 from app.propagation.scope import Scope
 from app.services.enrolment_rules import Selection, check_selections
-from app.services.pages import page
 from app.services.references import rows_by_id
 from app.store.json_rows import json_rows
 from app.store.schema import (
@@ -255,14 +255,11 @@ def cancel_enrolment(conn: Connection, enrolment_id: int) -> dict[str, Any]:
     return {"id": enrolment_id, "participations_removed": outcome.removed}
 
 
-def enrolment_learner(conn: Connection, enrolment_id: int) -> int:
-    """The learner an enrolment belongs to, or 404."""
-    learner_id = conn.execute(
+def enrolment_learner(conn: Connection, enrolment_id: int) -> int | None:
+    """The learner an enrolment belongs to, or None when there is no such enrolment."""
+    return conn.execute(
         select(enrolment.c.learner_id).where(enrolment.c.id == enrolment_id)
     ).scalar()
-    if learner_id is None:
-        raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
-    return learner_id
 
 
 def get_enrolment(conn: Connection, enrolment_id: int) -> dict[str, Any]:
@@ -287,7 +284,8 @@ def list_participations(
     conn: Connection, enrolment_id: int, limit: int, after: int
 ) -> dict[str, Any]:
     """The enrolment's participations, past ones included, by activity id."""
-    enrolment_learner(conn, enrolment_id)
+    if enrolment_learner(conn, enrolment_id) is None:
+        raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
     rows = conn.execute(
         select(participation.c.activity_id, participation.c.status)
         .where(participation.c.enrolment_id == enrolment_id, participation.c.activity_id > after)
