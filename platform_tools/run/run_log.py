@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import structlog
 
 from app.observability.logging import configure_logging
+from app.settings import LOG_LEVELS
 
 
 @contextmanager
@@ -24,9 +25,15 @@ def run_logging() -> Iterator[structlog.stdlib.BoundLogger]:
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     saved_structlog = structlog.get_config()
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"), stream=sys.stderr)
+    requested = (os.environ.get("LOG_LEVEL") or "INFO").upper()
+    # A bad LOG_LEVEL must not stop a backup: log at INFO and say so in the first line.
+    level = requested if requested in LOG_LEVELS else "INFO"
+    configure_logging(level, stream=sys.stderr)
+    logger = structlog.get_logger("platform_tools")
+    if level != requested:
+        logger.warning("log_level_ignored", LOG_LEVEL=requested, expected=list(LOG_LEVELS))
     try:
-        yield structlog.get_logger("platform_tools")
+        yield logger
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import clock
-from app.services.demo import seed_demo
+from app.demo.seed import seed_demo
 from app.settings import Settings
 from app.store import migrate
 from app.store.engine import build_engine, normalise_url, write_transaction

@@ -264,3 +264,10 @@ def test_sigterm_unwinds_the_run_like_an_interrupt() -> None:
     assert "interrupted" in result.stderr
     # The previous handler is back once the run is over.
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_bad_log_level_is_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    result = runner.invoke(_tool(None, None), [], env={"LOG_LEVEL": "chatty"})
+    assert result.exit_code == ExitCode.OK
+    first = _log_lines(result.stderr)[0]
+    assert first["event"] == "log_level_ignored" and first["LOG_LEVEL"] == "CHATTY"
