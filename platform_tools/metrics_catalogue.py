@@ -28,6 +28,10 @@ SOURCE_BACKUP = "platform-tools backup"
 SOURCE_ARCHIVE = "platform-tools archive exam-period"
 SOURCE_KUBE_BENCH = "platform-tools kube-bench gate"
 SOURCE_CNPG = "CloudNativePG instance manager exporter (port 9187, default monitoring queries)"
+SOURCE_BARMAN_CLOUD = (
+    "CloudNativePG Barman Cloud plugin, through the primary's instance manager exporter "
+    "(port 9187; plugin-barman-cloud internal/cnpgi/instance/metrics.go)"
+)
 SOURCE_POSTGRES_EXPORTER = "prometheus-community/postgres_exporter (single hosts)"
 SOURCE_FALCO = "Falco native metrics (webserver.prometheus_metrics_enabled, rules_counters_enabled)"
 SOURCE_KSM = "kube-state-metrics (kube-prometheus-stack)"
@@ -97,6 +101,14 @@ OPS_METRICS: tuple[MetricSpec, ...] = (
         "campus_backup_last_verify_timestamp_seconds",
         "gauge",
         "Unix time at which the last backup verification finished.",
+        SOURCE_BACKUP,
+        ["database"],
+    ),
+    _spec(
+        "campus_backup_last_restore_duration_seconds",
+        "gauge",
+        "Seconds the restore drill of the last verification took to restore the backup into a "
+        "scratch database (the recovery time objective measured).",
         SOURCE_BACKUP,
         ["database"],
     ),
@@ -186,6 +198,19 @@ EXPORTER_METRICS: tuple[MetricSpec, ...] = (
         "PostgreSQL settings, one series per setting name (e.g. max_connections).",
         SOURCE_CNPG,
         ["name"],
+    ),
+    # CloudNativePG backups through the Barman Cloud plugin: 0 until a first backup exists.
+    _spec(
+        "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
+        "gauge",
+        "The last available backup as a unix timestamp.",
+        SOURCE_BARMAN_CLOUD,
+    ),
+    _spec(
+        "barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp",
+        "gauge",
+        "The last failed backup as a unix timestamp.",
+        SOURCE_BARMAN_CLOUD,
     ),
     # postgres_exporter (single hosts provisioned by the playbooks).
     _spec(
