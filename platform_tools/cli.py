@@ -3,6 +3,7 @@
 import typer
 
 from platform_tools.kube_bench.cli import app as kube_bench_app
+from platform_tools.rollover.cli import curriculum_app, year_app
 
 app = typer.Typer(help="Campus Platform operations: backups, archives, rollovers, runbooks, gates.")
 
@@ -13,6 +14,8 @@ def main() -> None:
 
 
 app.add_typer(kube_bench_app, name="kube-bench")
+app.add_typer(year_app, name="year")
+app.add_typer(curriculum_app, name="curriculum")
 
 
 if __name__ == "__main__":
