@@ -71,7 +71,8 @@ def diff_codes(
             problems.append(f"{new_code} (new name of {old_code}) is not in the new curriculum")
         elif old[old_code].kind != new[new_code].kind:
             problems.append(
-                f"{old_code} is a {old[old_code].kind} but {new_code} is a {new[new_code].kind}"
+                f"{old_code} ({old[old_code].kind}) and {new_code} ({new[new_code].kind}) "
+                "are not the same kind of code"
             )
         elif old_code in new and old_code != new_code:
             problems.append(f"{old_code} is renamed but the new curriculum still has it")
