@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 
 from app.settings import Settings
@@ -130,3 +131,27 @@ def test_unusable_database_url_exits_2_naming_it(tmp_path):
     )
     assert result.exit_code == 2
     assert "DATABASE_URL" in result.stderr
+
+
+def test_applied_rollover_logs_json_and_writes_its_metrics(
+    settings: Settings, engine: Engine, tmp_path
+):
+    build_school(engine)
+    metrics = tmp_path / "rollover.prom"
+    result = _rollover(settings, "--yes", "--metrics-file", str(metrics))
+    assert result.exit_code == 0, result.output
+    finished = [
+        json.loads(line)
+        for line in result.stderr.splitlines()
+        if line.startswith("{") and '"run_finished"' in line
+    ]
+    assert finished and finished[-1]["command"] == "year rollover"
+    assert finished[-1]["created"] == 3
+    samples = {
+        family.name: family.samples[0]
+        for family in text_string_to_metric_families(metrics.read_text())
+    }
+    assert samples["campus_ops_last_changed_objects"].value == 3
+    assert samples["campus_ops_last_run_success"].labels == {"command": "year rollover"}
+    assert samples["campus_ops_last_run_success"].value == 1
+    assert "campus_ops_last_success_timestamp_seconds" in samples
