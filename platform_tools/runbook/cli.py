@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from kubernetes.client.exceptions import ApiException
 from rich.table import Table
+from urllib3.exceptions import HTTPError
 
 from platform_tools.command_metrics import command_metrics, metrics_file_name
-from platform_tools.run.errors import UsageError
+from platform_tools.run.errors import EnvironmentFailure, UsageError
 from platform_tools.run.exit_codes import EXIT_CODES_HELP, ExitCode
 from platform_tools.run.metrics_sink import resolve_sink
 from platform_tools.run.options import JsonOutput, MetricsFile, Pushgateway, Yes
@@ -20,7 +22,7 @@ from platform_tools.run.output import emit_json, stdout_console
 from platform_tools.run.runner import Run, RunOutcome, command_run
 from platform_tools.runbook import targets as t
 from platform_tools.runbook.drain import cordon, evict_all, plan_drain
-from platform_tools.runbook.kube import Kube, connect
+from platform_tools.runbook.kube import Kube, api_failure, connect
 from platform_tools.runbook.restart import read_deployment, restart_deployment, wait_for_rollout
 from platform_tools.runbook.status import StatusTargets, collect_status
 from platform_tools.runbook.surge import HpaChange, surge_end, surge_prepare
@@ -80,6 +82,11 @@ def _runbook_run(
         kube = connect(kubeconfig, context)
         try:
             yield run, kube, changed
+        except HTTPError as exc:
+            reason = str(getattr(exc, "reason", None) or exc)
+            raise EnvironmentFailure(f"the API server does not answer: {reason}") from None
+        except ApiException as exc:
+            raise api_failure("Kubernetes API", exc) from None
         finally:
             kube.close()
 

@@ -143,13 +143,15 @@ def _volumes(kube: Kube, where: StatusTargets) -> list[Finding]:
     namespaces = {where.app_namespace, where.db_namespace, where.kube_bench_namespace}
     found: dict[str, Finding] = {}
     for node in call("list nodes", kube.core.list_node).items:
-        summary = call(
+        # Raw bytes: the client would turn the proxied JSON into a Python repr string.
+        response = call(
             f"read the kubelet summary of {node.metadata.name}",
             kube.core.connect_get_node_proxy_with_path,
             node.metadata.name,
             "stats/summary",
+            _preload_content=False,
         )
-        data = summary if isinstance(summary, dict) else _json(summary)
+        data = _json(response.data)
         for pod in data.get("pods", []):
             for volume in pod.get("volume", []) or []:
                 ref = volume.get("pvcRef")
@@ -169,10 +171,9 @@ def _volumes(kube: Kube, where: StatusTargets) -> list[Finding]:
     ]
 
 
-def _json(value: Any) -> dict[str, Any]:
-    # The client hands the proxied kubelet answer back as text.
+def _json(raw: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(value if isinstance(value, str | bytes) else str(value))
+        data = json.loads(raw)
     except ValueError:
         raise EnvironmentFailure("the kubelet summary is not JSON") from None
     return data if isinstance(data, dict) else {}

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 # kind -> (group, version, plural, namespaced)
 KINDS: dict[str, tuple[str, str, str, bool]] = {
@@ -186,21 +186,22 @@ class KubeApiStandIn:
     ) -> tuple[int, Any]:
         """Answer one request: (status, JSON body)."""
         parts = urlsplit(raw_path)
+        path = unquote(parts.path)  # the client sends "stats%2Fsummary"; the server decodes
         query = parse_qs(parts.query)
         with self.lock:
-            self.requests.append(Recorded(method, parts.path, query, body, content_type))
+            self.requests.append(Recorded(method, path, query, body, content_type))
             for controller in self.controllers:
                 controller(self)
             for scripted in self._scripted:
                 if (
                     scripted.remaining
                     and scripted.method == method
-                    and scripted.pattern.search(parts.path)
+                    and scripted.pattern.search(path)
                 ):
                     scripted.remaining -= 1
                     reason = REASONS.get(scripted.status, "Unknown")
                     return scripted.status, status_body(scripted.status, reason, scripted.message)
-            return self._route(method, parts.path, query, body, content_type)
+            return self._route(method, path, query, body, content_type)
 
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], body: Any, content_type: str
@@ -373,7 +374,7 @@ def running_standin() -> Iterator[KubeApiStandIn]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     standin.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield standin
