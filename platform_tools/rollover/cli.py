@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from app.store.engine import read_transaction, write_transaction
 from platform_tools.command_metrics import command_metrics, metrics_file_name
@@ -28,7 +29,7 @@ from platform_tools.rollover.year import (
     plan_rollover,
 )
 from platform_tools.run.database import database_settings, open_engine
-from platform_tools.run.errors import UsageError
+from platform_tools.run.errors import EnvironmentFailure, UsageError
 from platform_tools.run.exit_codes import EXIT_CODES_HELP
 from platform_tools.run.metrics_sink import resolve_sink
 from platform_tools.run.options import (
@@ -39,6 +40,7 @@ from platform_tools.run.options import (
     Yes,
 )
 from platform_tools.run.output import emit_json, stdout_console
+from platform_tools.run.progress import progress_bar
 from platform_tools.run.runner import Run, RunOutcome, command_run
 
 year_app = typer.Typer(
@@ -73,6 +75,12 @@ def _report_metrics(
 
     run.metrics = build
     return changed
+
+
+def _database_failure(exc: OperationalError) -> EnvironmentFailure:
+    # The transaction was rolled back: nothing of the run was written.
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    return EnvironmentFailure(f"the database failed mid-run, nothing was written: {reason}")
 
 
 def _split_option(message: str) -> UsageError:
@@ -114,14 +122,17 @@ def rollover(
         engine = open_engine(settings, "--database-url" if database_url else "DATABASE_URL")
         try:
             if yes:
-                with write_transaction(engine) as conn:
+                with write_transaction(engine) as conn, progress_bar() as bar:
                     lock_rollover(conn)
                     plan = plan_rollover(conn, to, source, zone)
-                    outcome = apply_rollover(conn, plan)
+                    task = bar.add_task("activities", total=len(plan.to_create))
+                    outcome = apply_rollover(conn, plan, lambda: bar.advance(task))
             else:
                 with read_transaction(engine) as conn:
                     plan = plan_rollover(conn, to, source, zone)
                 outcome = None
+        except OperationalError as exc:
+            raise _database_failure(exc) from None
         finally:
             engine.dispose()
         changed["objects"] = len(outcome.activity_ids) if outcome else 0
@@ -214,6 +225,8 @@ def switch(
             result = switch_curriculum(engine, body, renames, apply=yes)
         except CurriculumInputError as exc:
             raise _split_option(str(exc)) from None
+        except OperationalError as exc:
+            raise _database_failure(exc) from None
         finally:
             engine.dispose()
         diff = result.plan.diff

@@ -11,6 +11,7 @@ and participations are only read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -249,8 +250,13 @@ def lock_rollover(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROLLOVER_LOCK_KEY})
 
 
-def apply_rollover(conn: Connection, plan: YearPlan) -> YearOutcome:
-    """Create the planned activities through the app's service (each one propagates)."""
+def apply_rollover(
+    conn: Connection, plan: YearPlan, advance: Callable[[], None] = lambda: None
+) -> YearOutcome:
+    """Create the planned activities through the app's service (each one propagates).
+
+    `advance` is called after each activity (a progress bar).
+    """
     ids: list[int] = []
     created = waitlisted = 0
     for item in plan.to_create:
@@ -258,4 +264,5 @@ def apply_rollover(conn: Connection, plan: YearPlan) -> YearOutcome:
         ids.append(result["id"])
         created += result["participations_created"]
         waitlisted += result["waitlisted"]
+        advance()
     return YearOutcome(ids, created, waitlisted)
