@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
@@ -55,17 +53,18 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
 ) -> None:
     """Serve the app with the production WSGI server (gunicorn, threaded workers)."""
+    from app.observability import metrics_dir
+
     settings = _settings()
-    # Every worker writes its metrics here; /metrics adds them up. Start clean: files of a
-    # previous run would count twice.
-    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
-        Path(tempfile.gettempdir()) / f"campus-metrics-{port}"
-    )
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    Path(metrics_dir).mkdir(parents=True)
+    try:
+        directory, owned = metrics_dir.prepare(os.environ)
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     env = {
         **os.environ,
-        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        metrics_dir.ENV: str(directory),
+        metrics_dir.OWNED_ENV: str(directory) if owned else "",
         "APP_BIND": f"{host}:{port}",
         "APP_WORKERS": str(settings.workers),
         "APP_THREADS": str(settings.threads),

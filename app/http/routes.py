@@ -15,6 +15,13 @@ READERS = ("admin", "staff", "student")
 
 @dataclass(frozen=True)
 class Op:
+    """One operation: its contract, and who may call it.
+
+    Every `/api` operation either names the roles allowed to call it, enforced for every
+    request by the auth middleware from this table, or is `public` (no token). Service
+    endpoints outside `/api` have neither.
+    """
+
     summary: str
     response: str
     status: int = 200
@@ -22,6 +29,7 @@ class Op:
     roles: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     paged: bool = False
+    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,7 +212,7 @@ ROUTES: tuple[Route, ...] = (
                 200,
                 "ActivityPatch",
                 STAFF,
-                (404, 422),
+                (404, 409, 422),
             ),
             "DELETE": Op(
                 "Remove an activity that has not started",

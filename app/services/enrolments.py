@@ -255,14 +255,11 @@ def cancel_enrolment(conn: Connection, enrolment_id: int) -> dict[str, Any]:
     return {"id": enrolment_id, "participations_removed": outcome.removed}
 
 
-def enrolment_learner(conn: Connection, enrolment_id: int) -> int:
-    """The learner an enrolment belongs to, or 404."""
-    learner_id = conn.execute(
+def enrolment_learner(conn: Connection, enrolment_id: int) -> int | None:
+    """The learner an enrolment belongs to, or None when there is no such enrolment."""
+    return conn.execute(
         select(enrolment.c.learner_id).where(enrolment.c.id == enrolment_id)
     ).scalar()
-    if learner_id is None:
-        raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
-    return learner_id
 
 
 def get_enrolment(conn: Connection, enrolment_id: int) -> dict[str, Any]:
@@ -287,7 +284,8 @@ def list_participations(
     conn: Connection, enrolment_id: int, limit: int, after: int
 ) -> dict[str, Any]:
     """The enrolment's participations, past ones included, by activity id."""
-    enrolment_learner(conn, enrolment_id)
+    if enrolment_learner(conn, enrolment_id) is None:
+        raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
     rows = conn.execute(
         select(participation.c.activity_id, participation.c.status)
         .where(participation.c.enrolment_id == enrolment_id, participation.c.activity_id > after)

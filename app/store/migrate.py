@@ -7,11 +7,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
 
 
 def _config() -> Config:
@@ -38,9 +38,11 @@ def head_revision() -> str | None:
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None before the first one."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return schema_version(conn)
 
 
-def is_current(engine: Engine) -> bool:
-    """True when the database schema is at the shipped head."""
-    return current_revision(engine) == head_revision()
+def schema_version(conn: Connection) -> str | None:
+    """The migration recorded in the database: one plain query, no migration machinery."""
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()

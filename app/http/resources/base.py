@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from app.domain.errors import InvalidInput
 from app.http.body import checked, read_json
 from app.http.idempotency import complete
+from app.http.readiness import Readiness
 from app.services.pages import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
 from app.settings import Settings
 from app.store.engine import read_transaction, write_transaction
@@ -21,6 +22,8 @@ from app.store.engine import read_transaction, write_transaction
 class Deps:
     settings: Settings
     engine: Engine
+    contract: dict[str, Any]
+    readiness: Readiness
 
 
 class Resource:
