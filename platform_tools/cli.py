@@ -2,6 +2,7 @@
 
 import typer
 
+from platform_tools.backup.cli import app as backup_app
 from platform_tools.kube_bench.cli import app as kube_bench_app
 from platform_tools.rollover.cli import curriculum_app, year_app
 from platform_tools.run.exit_codes import EXIT_CODES_HELP
@@ -23,6 +24,7 @@ def main() -> None:
     """
 
 
+app.add_typer(backup_app, name="backup")
 app.add_typer(kube_bench_app, name="kube-bench")
 app.add_typer(year_app, name="year")
 app.add_typer(curriculum_app, name="curriculum")

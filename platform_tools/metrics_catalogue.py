@@ -101,6 +101,14 @@ OPS_METRICS: tuple[MetricSpec, ...] = (
         SOURCE_BACKUP,
         ["database"],
     ),
+    _spec(
+        "campus_backup_last_restore_duration_seconds",
+        "gauge",
+        "Seconds the restore drill of the last verification took to restore the backup into a "
+        "scratch database (the recovery time objective measured).",
+        SOURCE_BACKUP,
+        ["database"],
+    ),
     # Exam-period archives: the frozen copy of a period taken before the next one opens.
     _spec(
         "campus_archive_last_run_timestamp_seconds",

@@ -80,21 +80,21 @@ def command_run(command: str, sink: MetricsSink | None = None, **context: Any) -
     except ToolError as exc:
         code = exc.exit_code
         _stderr().print(f"[bold red]{command}[/]: {escape(exc.message)}")
-        log.error("run_failed", error=exc.message, error_kind=type(exc).__name__)
+        run.log.error("run_failed", error=exc.message, error_kind=type(exc).__name__)
     except KeyboardInterrupt:
         code = ExitCode.ENVIRONMENT
         _stderr().print(f"[bold red]{command}[/]: interrupted")
-        log.error("run_interrupted")
+        run.log.error("run_interrupted")
     except Exception as exc:
         code = ExitCode.INTERNAL
         _stderr().print(
             f"[bold red]{command}[/]: internal error ({type(exc).__name__}: {escape(str(exc))}); "
             "the JSON log on stderr has the details"
         )
-        log.exception("run_crashed")
+        run.log.exception("run_crashed")
     outcome = RunOutcome(exit_code=int(code), started_at=run.started_at, finished_at=time.time())
     code = _publish(run, outcome, code)
-    log.info(
+    run.log.info(
         "run_finished",
         exit_code=int(code),
         duration_seconds=round(outcome.duration_seconds, 3),
