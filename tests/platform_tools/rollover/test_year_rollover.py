@@ -9,6 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 
+from app import clock
 from app.settings import Settings
 from app.store.schema import activity, participation, propagation_run
 from tests.platform_tools.rollover.cli_runner import run
@@ -155,3 +156,32 @@ def test_applied_rollover_logs_json_and_writes_its_metrics(
     assert samples["campus_ops_last_run_success"].labels == {"command": "year rollover"}
     assert samples["campus_ops_last_run_success"].value == 1
     assert "campus_ops_last_success_timestamp_seconds" in samples
+
+
+def test_slots_that_would_already_have_started_are_skipped_not_created_as_history(
+    settings: Settings, engine: Engine
+):
+    build_school(engine)
+    # A late rollover: on 10 September 2026 the first Monday lecture (7 September) is past.
+    clock.set_now(datetime(2026, 9, 10, 12, 0, tzinfo=UTC))
+    result = _rollover(settings, "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert len(document["created_ids"]) == 2
+    assert [s["reason"].split(" ")[0] for s in document["skipped"]] == ["would"]
+    kinds = {r[3] for r in _rows(engine, activity, activity.c.academic_year == "2026-2027")}
+    assert kinds == {"tutorial", "practical"}
+
+
+def test_an_explicit_older_source_year_moves_slots_by_whole_weeks_over_two_years(
+    settings: Settings, engine: Engine
+):
+    build_school(engine)
+    result = run(
+        settings, "year", "rollover", "--from", "2025-2026", "--to", "2027-2028", "--yes", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    created = _rows(engine, activity, activity.c.academic_year == "2027-2028")
+    lecture = next(r for r in created if r[3] == "lecture")
+    # 104 weeks after Monday 8 September 2025 06:00 UTC.
+    assert lecture[5] == datetime(2027, 9, 6, 6, 0, tzinfo=UTC)
