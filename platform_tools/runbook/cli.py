@@ -104,6 +104,13 @@ def status(
     kube_bench_namespace: Annotated[
         str, typer.Option(help="Where the kube-bench gate runs.")
     ] = t.KUBE_BENCH_NAMESPACE,
+    operator_namespace: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Other namespaces whose Deployments must be ready (repeat the option). "
+            f"Default: {', '.join(t.OPERATOR_NAMESPACES)}."
+        ),
+    ] = None,
     json_output: JsonOutput = False,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -119,7 +126,14 @@ def status(
         kube,
         _,
     ):
-        where = StatusTargets(namespace, hpa, db_namespace, cluster, kube_bench_namespace)
+        where = StatusTargets(
+            namespace,
+            hpa,
+            db_namespace,
+            cluster,
+            kube_bench_namespace,
+            tuple(operator_namespace) if operator_namespace else t.OPERATOR_NAMESPACES,
+        )
         findings = collect_status(kube, where, _now())
         problems = [f for f in findings if f.state != "ok"]
         run.record(problems=len(problems), checks=len(findings))

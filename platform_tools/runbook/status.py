@@ -46,6 +46,7 @@ class StatusTargets:
     db_namespace: str = t.DB_NAMESPACE
     db_cluster: str = t.DB_CLUSTER
     kube_bench_namespace: str = t.KUBE_BENCH_NAMESPACE
+    operator_namespaces: tuple[str, ...] = t.OPERATOR_NAMESPACES
 
 
 def collect_status(kube: Kube, where: StatusTargets, now: datetime) -> list[Finding]:
@@ -69,7 +70,7 @@ def collect_status(kube: Kube, where: StatusTargets, now: datetime) -> list[Find
 
 def _deployments(kube: Kube, where: StatusTargets) -> list[Finding]:
     found = []
-    for namespace in (where.app_namespace,):
+    for namespace in (where.app_namespace, *where.operator_namespaces):
         items = call(
             f"list deployments in {namespace}", kube.apps.list_namespaced_deployment, namespace
         ).items

@@ -10,6 +10,8 @@ APP_HPA = "campus-app"
 DB_NAMESPACE = "campus-db"
 DB_CLUSTER = "campus-db"
 KUBE_BENCH_NAMESPACE = "kube-bench"
+# Besides the app's: the database operator (no failover without it) and monitoring.
+OPERATOR_NAMESPACES = ("cnpg-system", "monitoring")
 KUBE_BENCH_SELECTOR = "app.kubernetes.io/name=kube-bench"
 
 # `restart TARGET`: what each target name restarts.

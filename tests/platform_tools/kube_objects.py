@@ -16,13 +16,15 @@ NODES = ("node-a", "node-b", "node-c")
 CREATED = "2026-11-01T00:00:00Z"
 
 
-def deployment(replicas: int = 3, generation: int = 1) -> dict[str, Any]:
-    """The app's Deployment, fully rolled out."""
+def deployment(
+    replicas: int = 3, generation: int = 1, name: str = "campus-app", namespace: str = "campus"
+) -> dict[str, Any]:
+    """A Deployment (the app's by default), fully rolled out."""
     return {
         "kind": "Deployment",
         "metadata": {
-            "name": "campus-app",
-            "namespace": "campus",
+            "name": name,
+            "namespace": namespace,
             "labels": APP_LABELS,
             "generation": generation,
             "creationTimestamp": CREATED,
@@ -193,6 +195,8 @@ def campus_cluster(standin: KubeApiStandIn) -> None:
     for name in NODES:
         standin.add(node(name))
     standin.add(deployment())
+    standin.add(deployment(1, name="cnpg-controller-manager", namespace="cnpg-system"))
+    standin.add(deployment(1, name="kube-prometheus-stack-operator", namespace="monitoring"))
     standin.add(hpa())
     standin.add(pdb())
     for index, name in enumerate(NODES):

@@ -34,6 +34,7 @@ def test_healthy_cluster_reports_ok_and_exits_0(standin: KubeApiStandIn, kubecon
     assert result.exit_code == 0, result.output
     states = _states(result)
     assert states[("deployments", "campus/campus-app")] == "ok"
+    assert states[("deployments", "cnpg-system/cnpg-controller-manager")] == "ok"
     assert states[("hpa", "campus/campus-app")] == "ok"
     assert states[("pvc", "campus-db/campus-db-1")] == "ok"
     assert states[("kube-bench", "kube-bench/kube-bench-29000")] == "ok"
@@ -43,6 +44,9 @@ def test_healthy_cluster_reports_ok_and_exits_0(standin: KubeApiStandIn, kubecon
 def test_every_kind_of_trouble_is_reported_and_exits_1(standin: KubeApiStandIn, kubeconfig: Path):
     standin.add(pod("campus-app-9", waiting="CrashLoopBackOff", restarts=12))
     standin.add(hpa(current=10))
+    standin.get("Deployment", "cnpg-system", "cnpg-controller-manager")["status"][
+        "readyReplicas"
+    ] = 0
     standin.remove("Backup", "campus-db", "campus-db-daily-last")
     standin.add(backup("campus-db-daily-old", hours_ago(30)))
     standin.add(kube_bench_job("kube-bench-29999", hours_ago(0.5), succeeded=False))
@@ -65,6 +69,7 @@ def test_every_kind_of_trouble_is_reported_and_exits_1(standin: KubeApiStandIn, 
     assert result.exit_code == 1
     states = _states(result)
     assert states[("pods", "campus/campus-app-9")] == "problem"
+    assert states[("deployments", "cnpg-system/cnpg-controller-manager")] == "problem"
     assert states[("hpa", "campus/campus-app")] == "problem"
     assert states[("backup", "campus-db/campus-db")] == "problem"
     assert states[("kube-bench", "kube-bench/kube-bench-29999")] == "problem"

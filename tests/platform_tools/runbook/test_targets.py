@@ -23,6 +23,7 @@ def test_defaults_are_the_names_the_infra_program_gives_its_objects():
     assert targets.KUBE_BENCH_NAMESPACE == names.NS_KUBE_BENCH
     assert targets.KUBE_BENCH_SELECTOR == "app.kubernetes.io/name=kube-bench"
     assert targets.RESTART_TARGETS == {"app": names.APP_NAME}
+    assert targets.OPERATOR_NAMESPACES == (names.NS_CNPG, names.NS_MONITORING)
 
 
 def test_switchover_follows_the_plugin_of_the_pinned_operator():
