@@ -235,7 +235,7 @@ def surge_end_command(
 
 @app.command(epilog=EXIT_CODES_HELP)
 def restart(
-    target: Annotated[str, typer.Argument(help="What to restart: app.")],
+    target: Annotated[str, typer.Argument(metavar="TARGET", help="What to restart: app.")],
     namespace: AppNamespace = t.APP_NAMESPACE,
     yes: Yes = False,
     timeout: Timeout = 600,
@@ -287,7 +287,7 @@ def restart(
 
 @app.command(epilog=EXIT_CODES_HELP)
 def drain(
-    node: Annotated[str, typer.Argument(help="The node to empty.")],
+    node: Annotated[str, typer.Argument(metavar="NODE", help="The node to empty.")],
     force: Annotated[
         bool, typer.Option(help="Also evict pods no controller would recreate.")
     ] = False,
