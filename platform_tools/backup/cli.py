@@ -379,7 +379,10 @@ def prune(
             emit_json(
                 {
                     "dry_run": not yes,
-                    "keep": plan.keep,
+                    "keep": [
+                        {"backup": backup, "reasons": reasons}
+                        for backup, reasons in plan.keep.items()
+                    ],
                     "delete": plan.delete,
                     "delete_incomplete": [e.path.name for e in stale],
                 }

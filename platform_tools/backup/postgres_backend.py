@@ -244,6 +244,45 @@ def _run_restore(argv: list[str], target: URL, table_done: TableDone | None) -> 
     return time.monotonic() - started
 
 
+# Drops every object of the current schema but keeps the schema itself (its owner, grants
+# and comment are the database's defaults, which a dump does not carry).
+EMPTY_CURRENT_SCHEMA = """
+DO $empty$
+DECLARE
+    item record;
+BEGIN
+    FOR item IN
+        SELECT format('DROP %s IF EXISTS %I.%I CASCADE',
+                      CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                     WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
+                                     ELSE 'TABLE' END,
+                      n.nspname, c.relname) AS statement
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        ORDER BY c.relkind = 'S', c.relname
+    LOOP
+        EXECUTE item.statement;
+    END LOOP;
+    FOR item IN
+        SELECT format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure) AS statement
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = current_schema()
+    LOOP
+        EXECUTE item.statement;
+    END LOOP;
+    FOR item IN
+        SELECT format('DROP TYPE IF EXISTS %I.%I CASCADE', n.nspname, t.typname) AS statement
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'r', 'c')
+          AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+    LOOP
+        EXECUTE item.statement;
+    END LOOP;
+END
+$empty$;
+"""
+
+
 def restore_replacing(dump_dir: Path, target: URL) -> float:
     """Replace the target's schema by the dump in ONE transaction (psql --single-transaction):
     a failure leaves the target exactly as it was."""
@@ -265,8 +304,7 @@ def restore_replacing(dump_dir: Path, target: URL) -> float:
                 "--no-password",
                 "--set=ON_ERROR_STOP=1",
                 "--single-transaction",
-                "--command=DROP SCHEMA public CASCADE",
-                "--command=CREATE SCHEMA public",
+                f"--command={EMPTY_CURRENT_SCHEMA}",
                 "--file=-",
             ],
             env=env,

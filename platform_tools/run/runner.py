@@ -16,7 +16,7 @@ from rich.markup import escape
 from platform_tools.run.errors import ToolError
 from platform_tools.run.exit_codes import ExitCode
 from platform_tools.run.metrics_sink import MetricsSink
-from platform_tools.run.run_log import configure_run_logging
+from platform_tools.run.run_log import run_logging
 
 
 @dataclass(frozen=True)
@@ -69,37 +69,44 @@ def command_run(command: str, sink: MetricsSink | None = None, **context: Any) -
 
     Always ends by raising `typer.Exit` with the run's exit code.
     """
-    log = configure_run_logging().bind(command=command, **context)
-    run = Run(command=command, log=log, started_at=time.time(), sink=sink)
-    log.info("run_started")
-    code: int = ExitCode.OK
-    try:
-        yield run
-    except typer.Exit as exc:
-        code = exc.exit_code
-    except ToolError as exc:
-        code = exc.exit_code
-        _stderr().print(f"[bold red]{command}[/]: {escape(exc.message)}")
-        run.log.error("run_failed", error=exc.message, error_kind=type(exc).__name__)
-    except KeyboardInterrupt:
-        code = ExitCode.ENVIRONMENT
-        _stderr().print(f"[bold red]{command}[/]: interrupted")
-        run.log.error("run_interrupted")
-    except Exception as exc:
-        code = ExitCode.INTERNAL
-        _stderr().print(
-            f"[bold red]{command}[/]: internal error ({type(exc).__name__}: {escape(str(exc))}); "
-            "the JSON log on stderr has the details"
+    with run_logging() as logger:
+        run = Run(
+            command=command,
+            log=logger.bind(command=command, **context),
+            started_at=time.time(),
+            sink=sink,
         )
-        run.log.exception("run_crashed")
-    outcome = RunOutcome(exit_code=int(code), started_at=run.started_at, finished_at=time.time())
-    code = _publish(run, outcome, code)
-    run.log.info(
-        "run_finished",
-        exit_code=int(code),
-        duration_seconds=round(outcome.duration_seconds, 3),
-        **run.fields,
-    )
+        run.log.info("run_started")
+        code: int = ExitCode.OK
+        try:
+            yield run
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except ToolError as exc:
+            code = exc.exit_code
+            _stderr().print(f"[bold red]{command}[/]: {escape(exc.message)}")
+            run.log.error("run_failed", error=exc.message, error_kind=type(exc).__name__)
+        except KeyboardInterrupt:
+            code = ExitCode.ENVIRONMENT
+            _stderr().print(f"[bold red]{command}[/]: interrupted")
+            run.log.error("run_interrupted")
+        except Exception as exc:
+            code = ExitCode.INTERNAL
+            _stderr().print(
+                f"[bold red]{command}[/]: internal error ({type(exc).__name__}: "
+                f"{escape(str(exc))}); the JSON log on stderr has the details"
+            )
+            run.log.exception("run_crashed")
+        outcome = RunOutcome(
+            exit_code=int(code), started_at=run.started_at, finished_at=time.time()
+        )
+        code = _publish(run, outcome, code)
+        run.log.info(
+            "run_finished",
+            exit_code=int(code),
+            duration_seconds=round(outcome.duration_seconds, 3),
+            **run.fields,
+        )
     raise typer.Exit(int(code))
 
 
