@@ -27,6 +27,7 @@ MetricKind = Literal["counter", "gauge", "histogram"]
 SOURCE_BACKUP = "platform-tools backup"
 SOURCE_ARCHIVE = "platform-tools archive exam-period"
 SOURCE_KUBE_BENCH = "platform-tools kube-bench gate"
+SOURCE_OPS_COMMANDS = "platform-tools year, curriculum and runbook commands"
 SOURCE_CNPG = "CloudNativePG instance manager exporter (port 9187, default monitoring queries)"
 SOURCE_BARMAN_CLOUD = (
     "CloudNativePG Barman Cloud plugin, through the primary's instance manager exporter "
@@ -166,6 +167,43 @@ OPS_METRICS: tuple[MetricSpec, ...] = (
         "gauge",
         "Unix time at which the kube-bench gate last evaluated a results file.",
         SOURCE_KUBE_BENCH,
+    ),
+    # Rollovers and runbooks: one series per command (e.g. "year rollover", "runbook drain").
+    _spec(
+        "campus_ops_last_run_timestamp_seconds",
+        "gauge",
+        "Unix time at which the command last finished, successfully or not.",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
+    ),
+    _spec(
+        "campus_ops_last_success_timestamp_seconds",
+        "gauge",
+        "Unix time at which the command last finished successfully (exit 0).",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
+    ),
+    _spec(
+        "campus_ops_last_run_success",
+        "gauge",
+        "1 when the last run of the command exited 0, 0 otherwise.",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
+    ),
+    _spec(
+        "campus_ops_last_duration_seconds",
+        "gauge",
+        "Wall-clock duration of the last run of the command.",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
+    ),
+    _spec(
+        "campus_ops_last_changed_objects",
+        "gauge",
+        "Objects the last run changed (activities created, versions published, pods evicted); "
+        "0 for a dry run.",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
     ),
 )
 
