@@ -13,11 +13,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, select
+from sqlalchemy import Connection, Integer, Table, and_, literal, select
 
 from app.domain import values
 from app.domain.errors import Conflict, FieldError, InvalidInput, collect
-from app.store.json_rows import json_rows
+from app.store.json_rows import id_rows, json_rows
 from app.store.schema import (
     choice_group,
     element,
@@ -295,32 +295,47 @@ def _import_elements(
         # Each level's parents were written by the previous statement: their ids are known.
         ids.update(_upsert_level(conn, version_id, level, ids, steps, choice_groups))
 
-    ancestors: dict[str, list[str]] = {}
-    closure: list[dict[str, int]] = []
-    for node in nodes:  # parents first, so their paths are already known
-        code = node.data["code"]
-        ancestors[code] = [code, *(ancestors[node.parent_code] if node.parent_code else [])]
-        if code not in existing:
-            closure.extend(
-                {"ancestor_id": ids[a], "descendant_id": ids[code], "depth": depth}
-                for depth, a in enumerate(ancestors[code])
-            )
-    if closure:
-        types = {"ancestor_id": "int", "descendant_id": "int", "depth": "int"}
-        rows = json_rows(conn.dialect.name, "closure_in", types, closure)
-        # DO NOTHING: an element a concurrent import created with this very structure
-        # (checked by the level upsert) already has these rows.
-        conn.execute(
-            upsert_select(
-                conn,
-                element_closure,
-                list(types),
-                select(*(rows.c[c] for c in types)),
-                key=["ancestor_id", "descendant_id"],
-                update=[],
-            )
-        )
+    new_ids = [ids[node.data["code"]] for node in nodes if node.data["code"] not in existing]
+    if new_ids:
+        _insert_closure(conn, new_ids)
     return {node.data["code"]: ids[node.data["code"]] for node in nodes}
+
+
+def _insert_closure(conn: Connection, new_ids: list[int]) -> None:
+    """Every (ancestor, descendant, depth) row of the new elements, in one statement.
+
+    The database walks up `parent_id` from each new element (at most MAX_DEPTH steps), so the
+    rows never travel over the wire: only the new ids do.
+    """
+    new = id_rows(conn.dialect.name, "new_elements", new_ids)
+    up = (
+        select(
+            element.c.id.label("ancestor_id"),
+            element.c.id.label("descendant_id"),
+            literal(0, Integer()).label("depth"),
+        )
+        .where(element.c.id.in_(select(new.c.id)))
+        .cte("up", recursive=True)
+    )
+    above = element.alias("above")
+    up = up.union_all(
+        select(above.c.parent_id, up.c.descendant_id, up.c.depth + 1).where(
+            above.c.id == up.c.ancestor_id, above.c.parent_id.is_not(None)
+        )
+    )
+    columns = ["ancestor_id", "descendant_id", "depth"]
+    # DO NOTHING: an element a concurrent import created with this very structure (checked
+    # by the level upsert) already has these rows.
+    conn.execute(
+        upsert_select(
+            conn,
+            element_closure,
+            columns,
+            select(*(up.c[c] for c in columns)),
+            key=["ancestor_id", "descendant_id"],
+            update=[],
+        )
+    )
 
 
 def _structure(
