@@ -2,7 +2,8 @@
 
 Imports a 2024-2029 curriculum (five steps of semesters, blocks, units and courses, the optional
 courses in choice groups), then the 2029-2034 switch: a new version of the same programme with
-every code and label replaced. Each scenario runs three ways on fresh databases of the engine:
+every code and label replaced, then re-posts the 2029-2034 one with its course labels fixed
+(every element updated in place). Each runs three ways, one fresh database per way and run:
 
 - baseline: the row-by-row algorithm the service used before it became set-based (one statement
   per step, group, choice group and element), kept below in this script only;
@@ -19,6 +20,7 @@ the speed-up over the baseline and the ratio to the limit.
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import tempfile
 import time
@@ -490,16 +492,26 @@ def timed(engine: Engine, work: Callable[[Connection], Any]) -> tuple[float, int
         event.remove(engine, "before_cursor_execute", count)
 
 
-SCENARIOS = ("import 2024-2029", "switch 2029-2034")
+SCENARIOS = ("import 2024-2029", "switch 2029-2034", "re-post 2029-2034, labels fixed")
+# Re-posting relabels rows in place: a bulk load has nothing to compare it with.
+NO_LIMIT = SCENARIOS[2]
+
+
+def relabelled(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with every element's label corrected: the same codes, nothing new."""
+    fixed = copy.deepcopy(body)
+    for _step, item, _parent, _depth in tree_rows(fixed):
+        item["label"] = item["label"].replace("Cours", "Enseignement")
+    return fixed
 
 
 def run_path(server_url: str | None, path: str) -> dict[str, tuple[float, int]]:
-    """Both scenarios, one after the other, on a fresh database."""
+    """The scenarios, one after the other, on a fresh database."""
     url, drop = scratch_database(server_url)
     engine = build_engine(Settings(database_url=url))
     try:
         migrate.upgrade(engine)
-        bodies = (maquette(2024), maquette(2029))
+        bodies = (maquette(2024), maquette(2029), relabelled(maquette(2029)))
         results = {}
         loader = BulkLoad()
         for scenario, body in zip(SCENARIOS, bodies, strict=True):
@@ -511,6 +523,8 @@ def run_path(server_url: str | None, path: str) -> dict[str, tuple[float, int]]:
                 results[scenario] = timed(
                     engine, lambda c, b=body: curricula.import_curriculum(c, b)
                 )
+            elif scenario == NO_LIMIT:
+                results[scenario] = (float("nan"), 0)
             else:
                 # The driver's bulk path sends its rows outside SQLAlchemy: count its calls.
                 calls = 0
@@ -550,6 +564,9 @@ def main() -> None:
         statements = {p: runs[p][0][scenario][1] for p in paths}
         print(f"  {scenario}")
         for p in paths:
+            if p == "limit" and scenario == NO_LIMIT:
+                print(f"    {p:9} none: no rows to load, only labels to change")
+                continue
             line = (
                 f"    {p:9} {median[p]:7.3f} s {statements[p]:6} statements "
                 f"{ELEMENTS / median[p]:9.0f} elements/s"
@@ -558,9 +575,8 @@ def main() -> None:
                 line += (
                     f" | {median['baseline'] / median[p]:5.1f}x faster than the baseline,"
                     f" {statements['baseline'] / statements[p]:6.1f}x fewer statements"
-                    f" | {median[p] / median['limit']:4.1f}x the bulk-load limit"
                 )
-            if p == "baseline":
+            if p != "limit" and scenario != NO_LIMIT:
                 line += f" | {median[p] / median['limit']:5.1f}x the bulk-load limit"
             print(line)
 
