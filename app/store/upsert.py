@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, true
@@ -22,7 +22,7 @@ def upsert_select(  # type: ignore[no-untyped-def]
     rows: Select[Any],
     key: Sequence[str],
     update: Sequence[str],
-    where=None,
+    where: Callable[[Any], ColumnElement[bool]] | None = None,
 ):
     """`INSERT INTO table (columns) rows ON CONFLICT (key) DO UPDATE SET update [WHERE …]`.
 
@@ -37,9 +37,8 @@ def upsert_select(  # type: ignore[no-untyped-def]
     statement = insert_for(conn, table).from_select(list(columns), rows)
     if not update:
         return statement.on_conflict_do_nothing(index_elements=list(key))
-    condition: ColumnElement[bool] | None = where(statement.excluded) if where else None
     return statement.on_conflict_do_update(
         index_elements=list(key),
         set_={name: statement.excluded[name] for name in update},
-        where=condition,
+        where=where(statement.excluded) if where else None,
     )
