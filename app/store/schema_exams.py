@@ -112,8 +112,8 @@ exam_registration = Table(
         "learner_id",
         "period_id",
         unique=True,
-        sqlite_where=text("status NOT IN ('rejected', 'cancelled')"),
-        postgresql_where=text("status NOT IN ('rejected', 'cancelled')"),
+        sqlite_where=text("status <> 'rejected' AND status <> 'cancelled'"),
+        postgresql_where=text("status <> 'rejected' AND status <> 'cancelled'"),
     ),
 )
 

@@ -140,8 +140,8 @@ def upgrade() -> None:
             "uq_exam_registration_live",
             ["learner_id", "period_id"],
             unique=True,
-            sqlite_where=sa.text("status NOT IN ('rejected', 'cancelled')"),
-            postgresql_where=sa.text("status NOT IN ('rejected', 'cancelled')"),
+            sqlite_where=sa.text("status <> 'rejected' AND status <> 'cancelled'"),
+            postgresql_where=sa.text("status <> 'rejected' AND status <> 'cancelled'"),
         )
 
     op.create_table(
@@ -271,8 +271,8 @@ def downgrade() -> None:
     with op.batch_alter_table("exam_registration", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_exam_registration_live",
-            sqlite_where=sa.text("status NOT IN ('rejected', 'cancelled')"),
-            postgresql_where=sa.text("status NOT IN ('rejected', 'cancelled')"),
+            sqlite_where=sa.text("status <> 'rejected' AND status <> 'cancelled'"),
+            postgresql_where=sa.text("status <> 'rejected' AND status <> 'cancelled'"),
         )
         batch_op.drop_index(batch_op.f("ix_exam_registration_period_id"))
         batch_op.drop_index("ix_exam_registration_learner")
