@@ -45,7 +45,8 @@ def build_engine(settings: Settings) -> Engine:
         max_overflow=0,
         pool_timeout=settings.pool_timeout,
         pool_pre_ping=True,
-        connect_args={"options": "-c timezone=UTC"},
+        # JIT compiles one-off statements for longer than they then run (large propagations).
+        connect_args={"options": "-c timezone=UTC -c jit=off"},
     )
 
 
