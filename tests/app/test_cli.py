@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from app.store import migrate
+
 
 def run(*args: str, database_url: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
@@ -27,7 +29,7 @@ def database_url(tmp_path) -> str:
 
 
 def test_migrate_twice_changes_nothing(database_url):
-    assert "0001" in run("migrate", database_url=database_url).stderr
+    assert migrate.head_revision() in run("migrate", database_url=database_url).stderr
 
 
 def test_create_token_prints_only_the_token(database_url):
@@ -66,5 +68,6 @@ def test_seed_demo_is_idempotent_and_consistent(database_url):
     assert "0 learners created, 0 enrolments created, 0 activities created" in second
     assert (
         run("check-participations", database_url=database_url).stdout.strip()
-        == "missing 0, not eligible 0"
+        == "missing 0, not eligible 0, waitlisted while a seat is free 0, "
+        "seated beyond capacity 0, waitlisted out of arrival order 0"
     )
