@@ -23,6 +23,13 @@ def _page(item: dict[str, Any]) -> dict[str, Any]:
     return _obj(items={"type": "array", "items": item}, next_cursor={"type": ["string", "null"]})
 
 
+_CONFLICT = _obj(
+    activity_id=ID,
+    other_activity_id={**ID, "description": "always greater than activity_id"},
+    overlap_starts_at=INSTANT,
+    overlap_ends_at=INSTANT,
+)
+
 RESPONSES: dict[str, dict[str, Any]] = {
     "Health": _obj(status={"const": "alive"}),
     "Ready": _obj(status={"enum": ["ready", "not ready"]}, checks={"type": "object"}),
@@ -75,6 +82,8 @@ RESPONSES: dict[str, dict[str, Any]] = {
     ),
     "ParticipationPage": _page(_obj(activity_id=ID, status=_STATUS)),
     "ParticipantPage": _page(_obj(enrolment_id=ID, learner_id=ID, status=_STATUS)),
+    "ConflictPage": _page(_CONFLICT),
+    "StepConflictPage": _page(_obj(learner_id=ID, **_CONFLICT["properties"])),
     "ActivityCreated": _obj(id=ID, participations_created=_COUNT, waitlisted=_COUNT),
     "ActivityChanged": _obj(id=ID, participations_created=_COUNT, participations_removed=_COUNT),
     "ActivityDeleted": _obj(id=ID, participations_removed=_COUNT),
@@ -184,23 +193,31 @@ def spec() -> dict[str, Any]:
                     }
                 },
             }
-            if params or op.paged:
-                operation["parameters"] = params + (
-                    [
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": 1000,
-                                "default": 100,
+            query = [
+                {"name": name, "in": "query", "required": required, "schema": schema}
+                for name, schema, required in op.query
+            ]
+            if params or op.paged or query:
+                operation["parameters"] = (
+                    params
+                    + query
+                    + (
+                        [
+                            {
+                                "name": "limit",
+                                "in": "query",
+                                "schema": {
+                                    "type": "integer",
+                                    "minimum": 1,
+                                    "maximum": 1000,
+                                    "default": 100,
+                                },
                             },
-                        },
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                    ]
-                    if op.paged
-                    else []
+                            {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        ]
+                        if op.paged
+                        else []
+                    )
                 )
             if op.request:
                 operation["requestBody"] = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app.http.resources import activities, curricula, enrolments, learners, service
+from app.http.resources import activities, conflicts, curricula, enrolments, learners, service
 from app.http.resources.base import Resource
-from app.http.schemas import MAX_ID
+from app.http.schemas import MAX_ID, YEARS
 
 STAFF = ("admin", "staff")
 READERS = ("admin", "staff", "student")
@@ -22,6 +22,8 @@ class Op:
     roles: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     paged: bool = False
+    # Query parameters besides a list's limit and cursor: (name, JSON Schema, required).
+    query: tuple[tuple[str, dict, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,35 @@ ROUTES: tuple[Route, ...] = (
                 "Eligibility",
                 roles=READERS,
                 errors=(404,),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/enrolments/{enrolment_id}/conflicts",
+        conflicts.EnrolmentConflicts,
+        {
+            "GET": Op(
+                "Pairs of activities where the enrolment's learner holds a seat and whose times "
+                "overlap (over all the learner's active enrolments)",
+                "ConflictPage",
+                roles=READERS,
+                errors=(404, 422),
+                paged=True,
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/steps/{step_id}/conflicts",
+        conflicts.StepConflicts,
+        {
+            "GET": Op(
+                "For every learner actively enrolled in the step that year, the pairs of their "
+                "seated activities whose times overlap",
+                "StepConflictPage",
+                roles=STAFF,
+                errors=(404, 422),
+                paged=True,
+                query=(("academic_year", YEARS, True),),
             ),
         },
     ),

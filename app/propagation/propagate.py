@@ -29,9 +29,8 @@ from sqlalchemy import (
 from app import clock
 from app.observability import metrics
 from app.propagation import seats
-from app.propagation.eligibility_sql import eligible_pairs, pair_is_eligible
-from app.propagation.scope import Scope
-from app.store.json_rows import id_rows
+from app.propagation.eligibility_sql import eligible_pairs
+from app.propagation.scope import Scope, in_ids
 from app.store.schema import activity, element, enrolment, participation, propagation_run
 
 # High bits of the PostgreSQL advisory lock keys that serialise propagations of one step.
@@ -64,16 +63,14 @@ def propagate(conn: Connection, scope: Scope) -> Outcome:
 def _propagate(conn: Connection, scope: Scope, now: datetime) -> Outcome:
     dialect = conn.dialect.name
     if scope.enrolment_ids:
-        ids = id_rows(dialect, "scope_ids", scope.enrolment_ids)
-        enrolment_in_scope = enrolment.c.id.in_(select(ids.c.id))
+        enrolment_in_scope = in_ids(enrolment.c.id, scope.enrolment_ids, dialect)
         activity_in_scope = None
-        participation_in_scope = participation.c.enrolment_id.in_(select(ids.c.id))
+        participation_in_scope = in_ids(participation.c.enrolment_id, scope.enrolment_ids, dialect)
         steps = select(enrolment.c.step_id).where(enrolment_in_scope)
     else:
-        ids = id_rows(dialect, "scope_ids", scope.activity_ids)
         enrolment_in_scope = None
-        activity_in_scope = activity.c.id.in_(select(ids.c.id))
-        participation_in_scope = participation.c.activity_id.in_(select(ids.c.id))
+        activity_in_scope = in_ids(activity.c.id, scope.activity_ids, dialect)
+        participation_in_scope = in_ids(participation.c.activity_id, scope.activity_ids, dialect)
         steps = (
             select(element.c.step_id)
             .join(activity, activity.c.element_id == element.c.id)
@@ -98,15 +95,19 @@ def _propagate(conn: Connection, scope: Scope, now: datetime) -> Outcome:
             )
         ).all()
 
+    # What is no longer eligible: the scope's participations anti-joined with the scope's
+    # eligible pairs, computed once (a set the planner can hash), not re-decided per row.
     not_started = activity.alias("not_started")
+    still_eligible = eligible_pairs(enrolment_in_scope, activity_in_scope).subquery("still")
     removed = conn.execute(
         delete(participation).where(
             participation_in_scope,
             exists().where(
                 not_started.c.id == participation.c.activity_id, not_started.c.starts_at > now
             ),
-            ~pair_is_eligible(participation.c.enrolment_id, participation.c.activity_id).correlate(
-                participation
+            ~exists().where(
+                still_eligible.c.activity_id == participation.c.activity_id,
+                still_eligible.c.enrolment_id == participation.c.enrolment_id,
             ),
         )
     ).rowcount
