@@ -7,7 +7,8 @@ Three steps of one programme, for one academic year far in the future (nothing h
   cohort, and 5 tutorials per group): scenario (a) enrols size/50 learners into it;
 - step B, one lecture already, and `size` active enrolments: scenario (b) adds one activity;
 - step C, 5 lectures and 5 tutorials per group, size/10 enrolments in group A with their 10
-  participations each: scenario (c) moves them all to group B, (e) withdraws them.
+  participations each: scenario (c) moves them all to group B, (e) withdraws them;
+- step H, the same activities as step A: scenario (a) again, posted through HTTP.
 
 Learners and the enrolments of steps B and C are written by bulk SQL (they are the setting,
 not what is measured); the participations of step C by one untimed propagation.
@@ -66,15 +67,18 @@ def _curriculum() -> dict:
         "programme": {"code": "BENCH", "label": "Bench"},
         "version": {"code": "BENCH-1", "label": "Bench", "curriculum_period": "2099-2104"},
         "steps": [
-            step(
-                "A", [f"A-L{i}" for i in range(LECTURES_A)] + [f"A-T{i}" for i in range(TUTORIALS)]
-            ),
+            step(code, [f"{code}-L{i}" for i in range(LECTURES_A)] + _tutorials(code))
+            for code in "AH"
+        ]
+        + [
             step("B", ["B-L0", "B-NEW"]),
-            step(
-                "C", [f"C-L{i}" for i in range(LECTURES_C)] + [f"C-T{i}" for i in range(TUTORIALS)]
-            ),
+            step("C", [f"C-L{i}" for i in range(LECTURES_C)] + _tutorials("C")),
         ],
     }
+
+
+def _tutorials(code: str) -> list[str]:
+    return [f"{code}-T{i}" for i in range(TUTORIALS)]
 
 
 def _activity(conn: Connection, element_id: int, day: int, **extra: object) -> int:
@@ -133,12 +137,19 @@ def build(engine: Engine, size: int) -> School:
         day = 0
         for i in range(LECTURES_A):
             capacity = cohort_a // 2 if i < CAPPED_A else None
-            _activity(conn, el[f"A-L{i}"], day, capacity=capacity)
+            for code in "AH":
+                _activity(conn, el[f"{code}-L{i}"], day, capacity=capacity)
             day += 1
         for i in range(TUTORIALS):
             for g in ("TD-A", "TD-B"):
-                _activity(conn, el[f"A-T{i}"], day, kind="tutorial", group_id=groups[f"A/{g}"])
-                _activity(conn, el[f"C-T{i}"], day, kind="tutorial", group_id=groups[f"C/{g}"])
+                for code in "ACH":
+                    _activity(
+                        conn,
+                        el[f"{code}-T{i}"],
+                        day,
+                        kind="tutorial",
+                        group_id=groups[f"{code}/{g}"],
+                    )
             day += 1
         for i in range(LECTURES_C):
             _activity(conn, el[f"C-L{i}"], day)
@@ -180,15 +191,15 @@ def _not_new_activities(conn: Connection) -> list[int]:
     return list(conn.execute(text("SELECT id FROM activity ORDER BY id")).scalars())
 
 
-def batch_a(school: School) -> list[dict]:
-    """Scenario (a)'s batch: the first cohort_a learners into step A, group A."""
+def batch_a(school: School, step: str = "A") -> list[dict]:
+    """Scenario (a)'s batch: the first cohort_a learners into step A (or H), group A."""
     return [
         {
             "learner_id": i + 1,
-            "step_id": school.steps["A"],
+            "step_id": school.steps[step],
             "academic_year": YEAR,
             "start_date": START,
-            "groups": [school.groups["A/TD-A"]],
+            "groups": [school.groups[f"{step}/TD-A"]],
         }
         for i in range(school.cohort_a)
     ]

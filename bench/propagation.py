@@ -6,6 +6,7 @@ L ≈ 500,000 participations moved), in one run:
   (a) batch enrolment into one step       (d) the same batch replayed (nothing created)
   (b) one new activity in a large step    (e) withdrawal of size/10 enrolments
   (c) size/10 enrolments change group     (f) reconciliation of the whole database
+  (g) schedule conflicts of a step and of one learner (the step report walked page by page)
 
 and for each: wall time (the service call and its commit), participations per second, SQL
 statements, peak memory growth of this process, the ratio to a naive per-row propagation
@@ -24,7 +25,9 @@ import argparse
 import json
 import os
 import platform
+import socket
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +41,7 @@ from typing import Any
 
 import bench_school
 import bulk_limit
+import requests
 from per_row_baseline import PerRow, propagate_per_row
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select, text, update
 from sqlalchemy.engine import make_url
@@ -45,7 +49,7 @@ from sqlalchemy.engine import make_url
 from app.propagation.propagate import propagate
 from app.propagation.reconcile import reconcile, repair_all
 from app.propagation.scope import Scope
-from app.services import activities, enrolments
+from app.services import activities, conflicts, enrolments
 from app.settings import Settings
 from app.store import migrate
 from app.store.engine import build_engine, normalise_url, write_transaction
@@ -163,6 +167,9 @@ class Scenario:
     removes: Callable[[bench_school.School], str] | None = None
     # Participations the limit reads out, for scenarios that write nothing.
     reads: Callable[[bench_school.School], str] | None = None
+    # Through the HTTP server: `work` then posts, and `dry` is the same change in-process
+    # (for the rows the limit loads).
+    dry: Callable[[bench_school.School], Work] | None = None
 
 
 def _ids_sql(ids: list[int]) -> str:
@@ -342,8 +349,45 @@ def scenario_f_per_row(school: bench_school.School) -> PerRowWork:
     return work
 
 
+def scenario_a_http(school: bench_school.School) -> Work:
+    batch = {"enrolments": bench_school.batch_a(school, "H")}
+
+    def work(_conn: Connection | None) -> int:
+        assert SERVER is not None
+        answer = requests.post(
+            f"{SERVER.base}/api/v1/enrolments/batch",
+            json=batch,
+            headers={"Authorization": f"Bearer {SERVER.token}"},
+            timeout=600,
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["participations_created"]
+
+    return work
+
+
+def scenario_a_http_dry(school: bench_school.School) -> Work:
+    batch = bench_school.batch_a(school, "H")
+    return lambda conn: enrolments.create_enrolments(conn, batch)["participations_created"]
+
+
+def scenario_g(school: bench_school.School) -> Work:
+    """The first page (1,000 pairs) of the step report, as a client asks for it."""
+
+    def work(conn: Connection) -> int:
+        page = conflicts.step_conflicts(conn, school.steps["A"], bench_school.YEAR, 1000, None)
+        return len(page["items"])
+
+    return work
+
+
+def scenario_g_learner(school: bench_school.School) -> Work:
+    return lambda conn: len(conflicts.learner_conflicts(conn, 1, 1000, None)["items"])
+
+
 SCENARIOS = (
     Scenario("a", "batch enrolment into one step", scenario_a, scenario_a_per_row),
+    Scenario("a", "the same, through HTTP", scenario_a_http, None, dry=scenario_a_http_dry),
     Scenario("b", "one new activity, large step", scenario_b, scenario_b_per_row),
     Scenario(
         "c",
@@ -375,6 +419,22 @@ SCENARIOS = (
         "f", "reconciliation: check", scenario_f_check, scenario_f_per_row, reads=lambda s: "1 = 1"
     ),
     Scenario("f", "reconciliation: repair", scenario_f_repair, None, reads=lambda s: "1 = 1"),
+    Scenario(
+        "g",
+        "conflicts: step report, first page",
+        scenario_g,
+        None,
+        reads=lambda s: (
+            f"enrolment_id IN (SELECT id FROM enrolment WHERE step_id = {s.steps['A']})"
+        ),
+    ),
+    Scenario(
+        "g",
+        "conflicts: one learner",
+        scenario_g_learner,
+        None,
+        reads=lambda s: "enrolment_id IN (SELECT id FROM enrolment WHERE learner_id = 1)",
+    ),
 )
 
 
@@ -445,7 +505,7 @@ def measure(
             "COPY TO of the rows read" if kind == "postgresql" else "SELECT of the rows read"
         )
     else:
-        created, setting = _created_rows(engine, work)
+        created, setting = _created_rows(engine, scenario.dry(school) if scenario.dry else work)
         limit_seconds = bulk_limit.load(engine, created, setting)
         limit_what = "COPY of the rows created" if kind == "postgresql" else "executemany INSERT"
         if scenario.removes:
@@ -462,9 +522,14 @@ def measure(
         baseline[baseline_key] = _rolled_back(engine, scenario.per_row(school)).seconds_for_all
     with statements_of(engine) as statements, peak_memory() as peak:
         started = time.perf_counter()
-        with write_transaction(engine) as conn:
-            moved = work(conn)
+        if scenario.dry:
+            moved = work(None)  # the server's own transaction
+        else:
+            with write_transaction(engine) as conn:
+                moved = work(conn)
         seconds = time.perf_counter() - started
+    if scenario.dry:
+        statements[0] = 0  # counted in the server's process, not here
     result = Measure(
         engine=kind,
         size=size,
@@ -500,19 +565,71 @@ def run(kind: str, size: str, server_url: str | None) -> list[Measure]:
                 f"  {kind} {size}: school built in {time.perf_counter() - started:.1f} s",
                 file=sys.stderr,
             )
-            for scenario in SCENARIOS:
-                if scenario.key not in CHOSEN:
-                    continue
-                measures.append(measure(engine, school, size, scenario, baseline))
-                print_row(measures[-1])
+            with serving(url):
+                for scenario in SCENARIOS:
+                    if scenario.key not in CHOSEN:
+                        continue
+                    measures.append(measure(engine, school, size, scenario, baseline))
+                    print_row(measures[-1])
         finally:
             engine.dispose()
     return measures
 
 
 BASELINES: dict[str, dict] = {}
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    token: str
+
+
+SERVER: Server | None = None
+
+
+@contextmanager
+def serving(url: str) -> Iterator[None]:
+    """The app served by its production server on a free loopback port, for the HTTP case."""
+    global SERVER
+    env = {**os.environ, "DATABASE_URL": url, "APP_WORKERS": "1", "APP_THREADS": "2"}
+    token = subprocess.run(
+        [sys.executable, "-m", "app", "create-token", "--role", "staff", "--name", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        else:
+            raise SystemExit("the app server did not become ready")
+        SERVER = Server(base, token)
+        yield
+    finally:
+        SERVER = None
+        server.terminate()
+        server.wait(timeout=60)
+
+
 WITH_BASELINE = True
-CHOSEN = set("abcdef")
+CHOSEN = set("abcdefg")
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -535,7 +652,7 @@ def print_row(m: Measure) -> None:
     ratio = f"{m.seconds / m.limit_seconds:.2f}" if m.limit_seconds else "-"
     print(
         f"{m.engine:10} {m.size:4} {m.scenario:38} {m.participations:>8} {m.seconds:>8.3f} "
-        f"{m.per_second:>10,.0f} {m.statements:>5} {m.peak_mb:>7.1f} {baseline:>11} "
+        f"{m.per_second:>10,.0f} {m.statements or '-':>5} {m.peak_mb:>7.1f} {baseline:>11} "
         f"{speedup:>9} {limit:>8} {ratio:>7}",
         flush=True,
     )
@@ -561,7 +678,7 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="JSON file (default: bench/results/)"
     )
-    parser.add_argument("--scenarios", nargs="+", choices=list("abcdef"), default=list("abcdef"))
+    parser.add_argument("--scenarios", nargs="+", choices=list("abcdefg"), default=list("abcdefg"))
     parser.add_argument("--no-baseline", action="store_true", help="skip the per-row baseline")
     args = parser.parse_args()
     global WITH_BASELINE, CHOSEN

@@ -119,7 +119,9 @@ def _propagate(conn: Connection, scope: Scope, now: datetime) -> Outcome:
         eligible_pairs(enrolment_in_scope, activity_in_scope)
         .where(
             activity.c.starts_at > now,
+            # Restated scope: any hash the planner builds holds the scope's rows, not the table.
             ~exists().where(
+                participation_in_scope,
                 participation.c.activity_id == activity.c.id,
                 participation.c.enrolment_id == enrolment.c.id,
             ),

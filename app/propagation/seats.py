@@ -42,9 +42,9 @@ def settle_existing(
 
     Run before newcomers are inserted: they arrive after everyone present, so their status
     depends only on how many are present (see `arrival_status`). Only activities where a seat
-    can move are ranked: those with someone waiting, and, when the change may have lowered a
-    capacity (an activity change, a repair), those with a capacity. An enrolment change cannot
-    push an activity over its capacity: its deletions only free seats.
+    can move are ranked: when the change may have lowered a capacity (an activity change, a
+    repair), those with a capacity or someone waiting; after an enrolment change, only those
+    where someone waits and a seat is free, since its deletions can only free seats.
     """
     # Arrival order alone: when the invariant holds, the seated are the earliest arrivals of
     # each activity (newcomers arrive last and are seated only when nobody waits), so ranking
@@ -55,11 +55,21 @@ def settle_existing(
         .over(partition_by=participation.c.activity_id, order_by=participation.c.id)
         .label("rank")
     )
-    movable = (
-        or_(activity.c.capacity.isnot(None), has_waitlist().correlate(activity))
-        if capacity_may_drop
-        else has_waitlist().correlate(activity)
-    )
+    if capacity_may_drop:
+        movable = or_(activity.c.capacity.isnot(None), has_waitlist().correlate(activity))
+    else:
+        # Someone waits and a seat is free: counted only for activities with a waitlist.
+        seated = participation.alias("seated")
+        taken = (
+            select(func.count())
+            .select_from(seated)
+            .where(seated.c.activity_id == activity.c.id, seated.c.status == "active")
+            .scalar_subquery()
+        )
+        movable = and_(
+            has_waitlist().correlate(activity),
+            or_(activity.c.capacity.is_(None), taken < activity.c.capacity),
+        )
     ranked = (
         select(participation.c.id, participation.c.status, activity.c.capacity, rank)
         .join(activity, activity.c.id == participation.c.activity_id)

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, case, or_, selec
 
 from app.domain import values
 from app.domain.errors import InvalidInput, NotFound
-from app.store.schema import activity, enrolment, participation, step
+from app.store.schema import activity, enrolment, learner, participation, step
 
 
 def encode_key(key: tuple[int, ...]) -> str:
@@ -39,53 +39,50 @@ def decode_key(cursor: str | None, parts: int) -> tuple[int, ...]:
         raise InvalidInput.of("cursor", "not a cursor this API gave out") from None
 
 
-def _seats(learners: ColumnElement[bool]) -> Any:
-    """(learner_id, activity_id, starts_at, ends_at) of every seat of the `learners`."""
-    return (
-        select(
-            enrolment.c.learner_id,
-            participation.c.activity_id,
-            activity.c.starts_at,
-            activity.c.ends_at,
-        )
-        .select_from(enrolment)
-        .join(participation, participation.c.enrolment_id == enrolment.c.id)
-        .join(activity, activity.c.id == participation.c.activity_id)
-        .where(learners, enrolment.c.status == "active", participation.c.status == "active")
-        .cte("seats")
-    )
-
-
-def _conflicts(learners: ColumnElement[bool], after: tuple[int, ...], limit: int) -> Select:
+def _conflicts(
+    learner_id: ColumnElement[int], chosen: ColumnElement[bool], after: tuple[int, ...], limit: int
+) -> Select:
     """Each overlapping pair of one learner's seats once, lower activity id first, in
-    (learner, activity, other activity) order after the key `after`."""
-    seats = _seats(learners)
-    first, second = seats.alias("first"), seats.alias("second")
-    key = (first.c.learner_id, first.c.activity_id, second.c.activity_id)
+    (learner, activity, other activity) order after the key `after`.
+
+    `learner_id` is a column of a table row per learner (`chosen` picks the rows), read in
+    learner order through an index; each learner's seats are joined with themselves. SQLite
+    then stops at the end of the page; PostgreSQL, misled by its row estimates, pairs the
+    whole cohort and keeps the page's top rows (see bench/propagation.py, scenario g).
+    """
+    who = learner_id.table
+    e1, e2 = enrolment.alias("e1"), enrolment.alias("e2")
+    p1, p2 = participation.alias("p1"), participation.alias("p2")
+    a1, a2 = activity.alias("a1"), activity.alias("a2")
+    key = (learner_id, a1.c.id, a2.c.id)
     return (
         select(
-            first.c.learner_id,
-            first.c.activity_id,
-            second.c.activity_id.label("other_activity_id"),
-            case(
-                (first.c.starts_at > second.c.starts_at, first.c.starts_at),
-                else_=second.c.starts_at,
-            ).label("overlap_starts_at"),
-            case(
-                (first.c.ends_at < second.c.ends_at, first.c.ends_at), else_=second.c.ends_at
-            ).label("overlap_ends_at"),
-        )
-        .select_from(first)
-        .join(
-            second,
-            and_(
-                second.c.learner_id == first.c.learner_id,
-                second.c.activity_id > first.c.activity_id,
-                first.c.starts_at < second.c.ends_at,
-                second.c.starts_at < first.c.ends_at,
+            learner_id.label("learner_id"),
+            a1.c.id.label("activity_id"),
+            a2.c.id.label("other_activity_id"),
+            case((a1.c.starts_at > a2.c.starts_at, a1.c.starts_at), else_=a2.c.starts_at).label(
+                "overlap_starts_at"
+            ),
+            case((a1.c.ends_at < a2.c.ends_at, a1.c.ends_at), else_=a2.c.ends_at).label(
+                "overlap_ends_at"
             ),
         )
-        .where(_after(key, after))
+        .select_from(who)
+        .join(e1, and_(e1.c.learner_id == learner_id, e1.c.status == "active"))
+        .join(p1, and_(p1.c.enrolment_id == e1.c.id, p1.c.status == "active"))
+        .join(a1, a1.c.id == p1.c.activity_id)
+        .join(e2, and_(e2.c.learner_id == learner_id, e2.c.status == "active"))
+        .join(p2, and_(p2.c.enrolment_id == e2.c.id, p2.c.status == "active"))
+        .join(
+            a2,
+            and_(
+                a2.c.id == p2.c.activity_id,
+                a2.c.id > a1.c.id,
+                a1.c.starts_at < a2.c.ends_at,
+                a2.c.starts_at < a1.c.ends_at,
+            ),
+        )
+        .where(chosen, learner_id >= after[0], _after(key, after))
         .order_by(*key)
         .limit(limit + 1)
     )
@@ -129,8 +126,9 @@ def learner_conflicts(
 ) -> dict[str, Any]:
     """The overlapping pairs of one learner's seats, by (activity, other activity)."""
     after = decode_key(cursor, 2)
+    one = learner.alias("who")
     rows = conn.execute(
-        _conflicts(enrolment.c.learner_id == learner_id, (learner_id, *after), limit)
+        _conflicts(one.c.id, one.c.id == learner_id, (learner_id, *after), limit)
     ).all()
     return _page(rows, limit, with_learner=False)
 
@@ -144,15 +142,12 @@ def step_conflicts(
         raise InvalidInput.of("academic_year", "required, as YYYY-YYYY")
     year = values.academic_year(academic_year, "academic_year")
     after = decode_key(cursor, 3)
+    # One active enrolment per learner, step and year: each learner of the cohort comes once.
     cohort = enrolment.alias("cohort")
-    learners = enrolment.c.learner_id.in_(
-        select(cohort.c.learner_id).where(
-            cohort.c.step_id == step_id,
-            cohort.c.academic_year == year,
-            cohort.c.status == "active",
-        )
+    chosen = and_(
+        cohort.c.step_id == step_id, cohort.c.academic_year == year, cohort.c.status == "active"
     )
-    rows = conn.execute(_conflicts(learners, after, limit)).all()
+    rows = conn.execute(_conflicts(cohort.c.learner_id, chosen, after, limit)).all()
     # An unknown step is told apart only when there is nothing to show: one query otherwise.
     if not rows and conn.execute(select(step.c.id).where(step.c.id == step_id)).first() is None:
         raise NotFound.of("step_id", f"no step {step_id}")

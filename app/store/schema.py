@@ -135,7 +135,8 @@ enrolment = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("cancelled_at", UtcDateTime, nullable=True),
     CheckConstraint("status IN ('active', 'cancelled')", name="status"),
-    Index("ix_enrolment_step_year", "step_id", "academic_year"),
+    # A step's cohort for a year in learner order: the schedule-conflict report walks it.
+    Index("ix_enrolment_step_year", "step_id", "academic_year", "learner_id"),
     Index("ix_enrolment_learner", "learner_id"),
     # One active enrolment per learner, step and year; cancelled ones are kept as history.
     Index(

@@ -1,5 +1,6 @@
 """Propagation at database speed: participation.run_id is an audit pointer without a
 foreign-key check, and a partial index finds the waitlisted participants of an activity.
+Schedule conflicts: a step's cohort for a year is indexed in learner order.
 
 Revision ID: 0003
 Revises: 0001
@@ -29,9 +30,15 @@ def upgrade() -> None:
         sqlite_where=sa.text(_WAITLISTED),
         postgresql_where=sa.text(_WAITLISTED),
     )
+    op.drop_index("ix_enrolment_step_year", table_name="enrolment")
+    op.create_index(
+        "ix_enrolment_step_year", "enrolment", ["step_id", "academic_year", "learner_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_enrolment_step_year", table_name="enrolment")
+    op.create_index("ix_enrolment_step_year", "enrolment", ["step_id", "academic_year"])
     op.drop_index("ix_participation_waitlisted", table_name="participation")
     with op.batch_alter_table("participation") as batch:
         batch.create_foreign_key(
