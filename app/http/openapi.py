@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import re
-from functools import cache
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
-from app.http.routes import ROUTES
 from app.http.schemas import DATE, ID, INSTANT, REQUESTS, YEARS
+
+if TYPE_CHECKING:
+    from app.http.routes import Route
 
 _COUNT = {"type": "integer", "minimum": 0}
 _STATUS = {"enum": ["active", "waitlisted"]}
@@ -154,6 +156,15 @@ def _hoist_defs(schema: dict[str, Any], components: dict[str, Any]) -> dict[str,
     return fix(schema)
 
 
+_IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "A replay returns the first answer; same key with another body: 422; first "
+    "still running: 409",
+}
+
+
 def _problem(status: int) -> dict[str, Any]:
     return {
         "description": _ERROR_TEXT[status],
@@ -163,15 +174,14 @@ def _problem(status: int) -> dict[str, Any]:
     }
 
 
-@cache
-def spec() -> dict[str, Any]:
-    """The OpenAPI 3.1 document."""
+def spec(routes: Iterable[Route]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `routes`."""
     schemas: dict[str, Any] = {}
     for name, schema in REQUESTS.items():
         schemas[name] = _hoist_defs(schema, schemas)
     schemas.update(RESPONSES)
     paths: dict[str, Any] = {}
-    for route in ROUTES:
+    for route in routes:
         item: dict[str, Any] = {}
         params = [
             {"name": n, "in": "path", "required": True, "schema": ID}
@@ -234,18 +244,13 @@ def spec() -> dict[str, Any]:
                 statuses = {400, 401, 403, 503, *op.errors}
                 if method == "POST":
                     statuses |= {409, 422}
-                    operation["parameters"] = [
-                        *operation.get("parameters", []),
-                        {
-                            "name": "Idempotency-Key",
-                            "in": "header",
-                            "schema": {"type": "string", "maxLength": 255},
-                            "description": (
-                                "A replay returns the first answer; same key with another "
-                                "body: 422; first still running: 409"
-                            ),
-                        },
-                    ]
+                    operation["parameters"] = [*operation.get("parameters", []), _IDEMPOTENCY]
+            elif op.public:
+                # Anonymous callers have no token to key a replay on: retries rely on the
+                # operation's own unique keys instead.
+                operation["security"] = []
+                operation["description"] = "Public: no token."
+                statuses = {400, 503, *op.errors} | ({409, 422} if method == "POST" else set())
             else:
                 statuses = set(op.errors)
             for status in sorted(statuses):

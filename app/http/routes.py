@@ -5,25 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from app.http.operations import Op
 from app.http.resources import activities, conflicts, curricula, enrolments, learners, service
 from app.http.resources.base import Resource
 from app.http.schemas import MAX_ID, YEARS
 
 STAFF = ("admin", "staff")
 READERS = ("admin", "staff", "student")
-
-
-@dataclass(frozen=True)
-class Op:
-    summary: str
-    response: str
-    status: int = 200
-    request: str | None = None
-    roles: tuple[str, ...] = ()
-    errors: tuple[int, ...] = ()
-    paged: bool = False
-    # Query parameters besides a list's limit and cursor: (name, JSON Schema, required).
-    query: tuple[tuple[str, dict, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,7 +223,7 @@ ROUTES: tuple[Route, ...] = (
                 200,
                 "ActivityPatch",
                 STAFF,
-                (404, 422),
+                (404, 409, 422),
             ),
             "DELETE": Op(
                 "Remove an activity that has not started",

@@ -240,6 +240,7 @@ api_token = Table(
     Column("organisation_id", Id, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
     CheckConstraint("role IN ('admin', 'staff', 'student', 'employer')", name="role"),
 )
 
@@ -254,4 +255,5 @@ idempotency_record = Table(
     Column("response_body", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("state IN ('running', 'done')", name="state"),
+    Index("ix_idempotency_record_created_at", "created_at"),
 )

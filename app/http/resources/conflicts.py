@@ -1,14 +1,18 @@
-"""Schedule conflicts: of one enrolment's learner, and of a whole step's cohort."""
+"""Schedule conflicts: of one enrolment's learner, and of a whole step's cohort.
+
+Roles are declared in the route table and enforced before these run; a student may only
+read their own learner's conflicts (a data-bound check, made here).
+"""
 
 import falcon
 from sqlalchemy import Connection
 
-from app.domain.errors import InvalidInput
-from app.http.auth import require, require_learner_access
+from app.domain.errors import InvalidInput, NotFound
+from app.domain.pages import DEFAULT_LIMIT, MAX_LIMIT
+from app.http.auth import ensure_learner_access
 from app.http.resources.base import Resource
 from app.services import conflicts as service
 from app.services.enrolments import enrolment_learner
-from app.services.pages import DEFAULT_LIMIT, MAX_LIMIT
 
 
 def _limit(req: falcon.Request) -> int:
@@ -24,12 +28,13 @@ def _limit(req: falcon.Request) -> int:
 
 class EnrolmentConflicts(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
-        require(req, "admin", "staff", "student")
         limit, cursor = _limit(req), req.get_param("cursor")
 
         def work(conn: Connection) -> dict:
             learner_id = enrolment_learner(conn, enrolment_id)
-            require_learner_access(req, learner_id)
+            ensure_learner_access(req, learner_id)
+            if learner_id is None:
+                raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
             return service.learner_conflicts(conn, learner_id, limit, cursor)
 
         self.read(resp, work)
@@ -37,7 +42,6 @@ class EnrolmentConflicts(Resource):
 
 class StepConflicts(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, step_id: int) -> None:
-        require(req, "admin", "staff")
         limit, cursor = _limit(req), req.get_param("cursor")
         year = req.get_param("academic_year")
         self.read(resp, lambda conn: service.step_conflicts(conn, step_id, year, limit, cursor))
