@@ -37,11 +37,13 @@ class EnrolmentConflicts(Resource):
                 raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
             return service.learner_conflicts(conn, learner_id, limit, cursor)
 
-        self.read(resp, work)
+        self.read(req, resp, work)
 
 
 class StepConflicts(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, step_id: int) -> None:
         limit, cursor = _limit(req), req.get_param("cursor")
         year = req.get_param("academic_year")
-        self.read(resp, lambda conn: service.step_conflicts(conn, step_id, year, limit, cursor))
+        self.read(
+            req, resp, lambda conn: service.step_conflicts(conn, step_id, year, limit, cursor)
+        )
