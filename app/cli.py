@@ -227,21 +227,34 @@ def check_participations(
     repair: bool = typer.Option(False, help="Propagate over every activity that has not started."),
     yes: bool = typer.Option(False, "--yes", help="Apply the repair (without it, a dry run)."),
 ) -> None:
-    """Compare every not-started activity's participations with the eligibility rules."""
-    from app.propagation.reconcile import reconcile, repair_all
+    """Compare every not-started activity's participations and seats with the invariant.
+
+    Prints each kind of difference with its count; exits 1 when any is found (after a
+    repair, when the repair left any), 0 when none is.
+    """
+    from app.propagation.reconcile import KINDS, reconcile, repair_all
     from app.store.engine import read_transaction, write_transaction
 
     engine = _engine(_settings())
     with read_transaction(engine) as conn:
         drift = reconcile(conn)
-    typer.echo(f"missing {drift.missing}, not eligible {drift.extra}")
-    if drift.missing == drift.extra == 0:
+    _print_drift(drift, KINDS)
+    if drift.total == 0:
         return
     if repair and yes:
         with write_transaction(engine) as conn:
             outcome = repair_all(conn)
-        typer.echo(f"repaired: {outcome.created} created, {outcome.removed} removed")
-        return
-    if repair:
+        typer.echo(f"repaired: {outcome.created} created, {outcome.removed} removed, seats settled")
+        with read_transaction(engine) as conn:
+            left = reconcile(conn)
+        if left.total == 0:
+            return
+        _print_drift(left, KINDS, prefix="still wrong after the repair: ")
+    elif repair:
         typer.echo("dry run: add --yes to repair", err=True)
     raise typer.Exit(1)
+
+
+def _print_drift(drift, kinds: dict[str, str], prefix: str = "") -> None:  # type: ignore[no-untyped-def]
+    counts = drift.by_kind()
+    typer.echo(prefix + ", ".join(f"{label} {counts[kind]}" for kind, label in kinds.items()))

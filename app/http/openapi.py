@@ -100,6 +100,12 @@ EXAM_RESPONSES: dict[str, dict[str, Any]] = {
     "Pdf": {"type": "string", "format": "binary", "description": "a PDF document"},
     "AttendanceRecorded": _obj(exam_id=ID, present={"type": "array", "items": ID}),
 }
+_CONFLICT = _obj(
+    activity_id=ID,
+    other_activity_id={**ID, "description": "always greater than activity_id"},
+    overlap_starts_at=INSTANT,
+    overlap_ends_at=INSTANT,
+)
 
 RESPONSES: dict[str, dict[str, Any]] = {
     "Health": _obj(status={"const": "alive"}),
@@ -153,6 +159,8 @@ RESPONSES: dict[str, dict[str, Any]] = {
     ),
     "ParticipationPage": _page(_obj(activity_id=ID, status=_STATUS)),
     "ParticipantPage": _page(_obj(enrolment_id=ID, learner_id=ID, status=_STATUS)),
+    "ConflictPage": _page(_CONFLICT),
+    "StepConflictPage": _page(_obj(learner_id=ID, **_CONFLICT["properties"])),
     "ActivityCreated": _obj(id=ID, participations_created=_COUNT, waitlisted=_COUNT),
     "ActivityChanged": _obj(id=ID, participations_created=_COUNT, participations_removed=_COUNT),
     "ActivityDeleted": _obj(id=ID, participations_removed=_COUNT),
@@ -273,8 +281,8 @@ def _operation(route: Route, method: str, op: Op) -> dict[str, Any]:
             for n in re.findall(r"\{(\w+)\}", route.path)
         ]
         + [
-            {"name": q.name, "in": "query", "required": q.required, "schema": q.schema}
-            for q in op.query
+            {"name": name, "in": "query", "required": required, "schema": schema}
+            for name, schema, required in op.query
         ]
         + (_PAGE_PARAMETERS if op.paged else [])
     )

@@ -3,16 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-
-@dataclass(frozen=True)
-class Query:
-    """A query parameter of an operation, as /openapi.json shows it."""
-
-    name: str
-    schema: dict[str, Any]
-    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,4 +23,5 @@ class Op:
     paged: bool = False
     public: bool = False
     media: str = "application/json"
-    query: tuple[Query, ...] = ()
+    # Query parameters besides a list's limit and cursor: (name, JSON Schema, required).
+    query: tuple[tuple[str, dict, bool], ...] = ()

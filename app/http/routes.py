@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app.http.operations import Op, Query
+from app.http.operations import Op
 from app.http.resources import (
     activities,
+    conflicts,
     curricula,
     enrolments,
     exam_config,
@@ -17,7 +18,7 @@ from app.http.resources import (
     service,
 )
 from app.http.resources.base import Resource
-from app.http.schemas import ID, MAX_ID
+from app.http.schemas import ID, MAX_ID, YEARS
 
 STAFF = ("admin", "staff")
 READERS = ("admin", "staff", "student")
@@ -177,6 +178,35 @@ ROUTES: tuple[Route, ...] = (
                 "Eligibility",
                 roles=READERS,
                 errors=(404,),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/enrolments/{enrolment_id}/conflicts",
+        conflicts.EnrolmentConflicts,
+        {
+            "GET": Op(
+                "Pairs of activities where the enrolment's learner holds a seat and whose times "
+                "overlap (over all the learner's active enrolments)",
+                "ConflictPage",
+                roles=READERS,
+                errors=(404, 422),
+                paged=True,
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/steps/{step_id}/conflicts",
+        conflicts.StepConflicts,
+        {
+            "GET": Op(
+                "For every learner actively enrolled in the step that year, the pairs of their "
+                "seated activities whose times overlap",
+                "StepConflictPage",
+                roles=STAFF,
+                errors=(404, 422),
+                paged=True,
+                query=(("academic_year", YEARS, True),),
             ),
         },
     ),
@@ -356,7 +386,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=STAFF,
                 errors=(404, 422),
                 media=PDF,
-                query=(Query("centre_id", ID),),
+                query=(("centre_id", ID, False),),
             ),
         },
     ),
@@ -462,7 +492,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=READERS,
                 errors=(404, 409, 422),
                 media=PDF,
-                query=(Query("exam_id", ID, required=True),),
+                query=(("exam_id", ID, True),),
             ),
         },
     ),
@@ -475,7 +505,7 @@ ROUTES: tuple[Route, ...] = (
                 "NoticeVerification",
                 public=True,
                 errors=(422,),
-                query=(Query("token", {"type": "string", "minLength": 1, "maxLength": 256}, True),),
+                query=(("token", {"type": "string", "minLength": 1, "maxLength": 256}, True),),
             ),
         },
     ),

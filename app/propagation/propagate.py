@@ -2,8 +2,9 @@
 started exactly its eligible learners, capacity and waitlist included.
 
 A fixed number of statements per change, whatever the number of learners and activities:
-lock, delete what is no longer eligible, insert what is missing, settle seats, count. Never
-a loop of per-row queries.
+lock, delete what is no longer eligible, settle the seats of those present, insert what is
+missing with its final seat and count it in the same statement. Never a loop of per-row
+queries, and rows never travel through Python.
 """
 
 from __future__ import annotations
@@ -15,27 +16,26 @@ from datetime import datetime
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    and_,
+    Select,
     case,
     delete,
     exists,
     func,
     insert,
-    literal,
-    or_,
     select,
     update,
 )
 
 from app import clock
 from app.observability import metrics
-from app.propagation.eligibility_sql import eligible_pairs, pair_is_eligible
-from app.propagation.scope import Scope
-from app.store.json_rows import id_rows
+from app.propagation import seats
+from app.propagation.eligibility_sql import eligible_pairs
+from app.propagation.scope import Scope, in_ids
 from app.store.schema import activity, element, enrolment, participation, propagation_run
 
 # High bits of the PostgreSQL advisory lock keys that serialise propagations of one step.
 _LOCK_NAMESPACE = 7301 << 40
+_COLUMNS = ["activity_id", "enrolment_id", "status", "run_id"]
 
 
 @dataclass(frozen=True)
@@ -69,16 +69,14 @@ def propagate(conn: Connection, scope: Scope) -> Outcome:
 def _propagate(conn: Connection, scope: Scope, now: datetime) -> Outcome:
     dialect = conn.dialect.name
     if scope.enrolment_ids:
-        ids = id_rows(dialect, "scope_ids", scope.enrolment_ids)
-        enrolment_in_scope = enrolment.c.id.in_(select(ids.c.id))
+        enrolment_in_scope = in_ids(enrolment.c.id, scope.enrolment_ids, dialect)
         activity_in_scope = None
-        participation_in_scope = participation.c.enrolment_id.in_(select(ids.c.id))
+        participation_in_scope = in_ids(participation.c.enrolment_id, scope.enrolment_ids, dialect)
         steps = select(enrolment.c.step_id).where(enrolment_in_scope)
     else:
-        ids = id_rows(dialect, "scope_ids", scope.activity_ids)
         enrolment_in_scope = None
-        activity_in_scope = activity.c.id.in_(select(ids.c.id))
-        participation_in_scope = participation.c.activity_id.in_(select(ids.c.id))
+        activity_in_scope = in_ids(activity.c.id, scope.activity_ids, dialect)
+        participation_in_scope = in_ids(participation.c.activity_id, scope.activity_ids, dialect)
         steps = (
             select(element.c.step_id)
             .join(activity, activity.c.element_id == element.c.id)
@@ -103,51 +101,42 @@ def _propagate(conn: Connection, scope: Scope, now: datetime) -> Outcome:
             )
         ).all()
 
+    # What is no longer eligible: the scope's participations anti-joined with the scope's
+    # eligible pairs, computed once (a set the planner can hash), not re-decided per row.
     not_started = activity.alias("not_started")
+    still_eligible = eligible_pairs(enrolment_in_scope, activity_in_scope).subquery("still")
     removed = conn.execute(
         delete(participation).where(
             participation_in_scope,
             exists().where(
                 not_started.c.id == participation.c.activity_id, not_started.c.starts_at > now
             ),
-            ~pair_is_eligible(participation.c.enrolment_id, participation.c.activity_id).correlate(
-                participation
+            ~exists().where(
+                still_eligible.c.activity_id == participation.c.activity_id,
+                still_eligible.c.enrolment_id == participation.c.enrolment_id,
             ),
         )
     ).rowcount
+
+    touched = activity_in_scope if activity_in_scope is not None else _activities_of(steps)
+    seats.settle_existing(conn, touched, now, capacity_may_drop=activity_in_scope is not None)
 
     missing = (
         eligible_pairs(enrolment_in_scope, activity_in_scope)
         .where(
             activity.c.starts_at > now,
+            # Restated scope: any hash the planner builds holds the scope's rows, not the table.
             ~exists().where(
+                participation_in_scope,
                 participation.c.activity_id == activity.c.id,
                 participation.c.enrolment_id == enrolment.c.id,
             ),
         )
-        .add_columns(
-            case((activity.c.capacity.is_(None), literal("active")), else_=literal("waitlisted")),
-            literal(run_id),
-        )
-        # Fixed order: arrival order within a batch is deterministic, and rows are written in
-        # the same order by every transaction.
-        .order_by(activity.c.id, enrolment.c.id)
+        .add_columns(activity.c.capacity)
+        .subquery("missing")
     )
-    created = conn.execute(
-        insert(participation)
-        .from_select(["activity_id", "enrolment_id", "status", "run_id"], missing)
-        # SQLAlchemy keeps an INSERT's row count only when asked.
-        .execution_options(preserve_rowcount=True)
-    ).rowcount
-
-    touched = activity_in_scope if activity_in_scope is not None else _activities_of(steps)
-    _settle_seats(conn, touched, now)
-
-    waitlisted = conn.execute(
-        select(func.count())
-        .select_from(participation)
-        .where(participation.c.run_id == run_id, participation.c.status == "waitlisted")
-    ).scalar_one()
+    rows = seats.with_arrival_status(missing, touched, run_id)
+    created, waitlisted = _insert(conn, rows)
     conn.execute(
         update(propagation_run)
         .where(propagation_run.c.id == run_id)
@@ -163,39 +152,27 @@ def _activities_of(steps) -> ColumnElement[bool]:  # type: ignore[no-untyped-def
     return activity.c.element_id.in_(select(element.c.id).where(element.c.step_id.in_(steps)))
 
 
-def _settle_seats(conn: Connection, touched: ColumnElement[bool], now: datetime) -> None:
-    """Give seats in arrival order, seated learners first; one UPDATE over a ranking window.
-
-    A seat once given is kept against newcomers; a freed seat goes to the earliest waiting
-    arrival; a lowered capacity sends the latest seated arrivals back to the waitlist.
-    """
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=participation.c.activity_id,
-            order_by=(case((participation.c.status == "active", 0), else_=1), participation.c.id),
-        )
-        .label("rank")
-    )
-    has_waitlist = exists().where(
-        participation.c.activity_id == activity.c.id, participation.c.status == "waitlisted"
-    )
-    ranked = (
-        select(participation.c.id, participation.c.status, activity.c.capacity, rank)
-        .join(activity, activity.c.id == participation.c.activity_id)
-        .where(
-            touched,
-            activity.c.starts_at > now,
-            or_(activity.c.capacity.isnot(None), has_waitlist.correlate(activity)),
-        )
-        .subquery("ranked")
-    )
-    wanted = case(
-        (or_(ranked.c.capacity.is_(None), ranked.c.rank <= ranked.c.capacity), "active"),
-        else_="waitlisted",
-    )
-    conn.execute(
-        update(participation)
-        .where(and_(participation.c.id == ranked.c.id, ranked.c.status != wanted))
-        .values(status=wanted)
-    )
+def _insert(conn: Connection, rows: Select) -> tuple[int, int]:
+    """Insert `rows`; (created, waitlisted) counted from the insert itself, never by reading
+    the rows back into Python nor by a second scan of the table."""
+    statement = insert(participation).from_select(_COLUMNS, rows)
+    if conn.dialect.name == "postgresql":
+        inserted = statement.returning(participation.c.status).cte("inserted")
+        waiting = func.coalesce(func.sum(case((inserted.c.status == "waitlisted", 1), else_=0)), 0)
+        created, waitlisted = conn.execute(
+            select(func.count(), waiting).select_from(inserted)
+        ).one()
+        return created, waitlisted
+    # SQLite has no INSERT in a WITH clause. Its new rows take the ids just above the previous
+    # largest (we hold the write lock), so the newcomers are the top `created` ids: a range
+    # scan of the primary key over those rows only.
+    created = conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+    if not created:
+        return 0, 0
+    newest = select(func.max(participation.c.id)).scalar_subquery()
+    waitlisted = conn.execute(
+        select(func.count())
+        .select_from(participation)
+        .where(participation.c.id > newest - created, participation.c.status == "waitlisted")
+    ).scalar_one()
+    return created, waitlisted

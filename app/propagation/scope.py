@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, any_, bindparam, select
+
+from app.store.json_rows import id_rows
+
 TRIGGERS = (
     "enrolment_create",
     "enrolment_batch",
@@ -31,3 +35,15 @@ class Scope:
             raise ValueError(f"unknown propagation trigger {self.trigger!r}")
         if bool(self.enrolment_ids) == bool(self.activity_ids):
             raise ValueError("a scope names enrolments or activities, not both or neither")
+
+
+def in_ids(column: ColumnElement[int], ids: Sequence[int], dialect: str) -> ColumnElement[bool]:
+    """`column` is one of `ids`, sent as one parameter whatever their number.
+
+    PostgreSQL gets an array, `= ANY(...)`: the planner then knows how many ids there are
+    (it assumes 100 rows for any set-returning function), which decides between probing an
+    index per row and hashing once. SQLite unpacks the JSON batch.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
+    return column.in_(select(id_rows(dialect, "scope_ids", ids).c.id))

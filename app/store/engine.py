@@ -54,7 +54,8 @@ def build_engine(settings: Settings) -> Engine:
         pool_timeout=settings.pool_timeout,
         pool_pre_ping=True,
         hide_parameters=True,
-        connect_args={"options": "-c timezone=UTC"},
+        # JIT compiles one-off statements for longer than they then run (large propagations).
+        connect_args={"options": "-c timezone=UTC -c jit=off"},
     )
 
 

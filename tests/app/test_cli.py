@@ -68,7 +68,8 @@ def test_seed_demo_is_idempotent_and_consistent(database_url):
     assert "0 learners created, 0 enrolments created, 0 activities created" in second
     assert (
         run("check-participations", database_url=database_url).stdout.strip()
-        == "missing 0, not eligible 0"
+        == "missing 0, not eligible 0, waitlisted while a seat is free 0, "
+        "seated beyond capacity 0, waitlisted out of arrival order 0"
     )
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, event, insert
 
+from app.propagation.propagate import propagate
+from app.propagation.scope import Scope
 from app.services import activities, curricula, enrolments
 from app.store.engine import write_transaction
 from app.store.schema import learner
@@ -98,6 +100,15 @@ def measure(engine: Engine, size: int) -> dict[str, int]:
     )
     assert removed["participations_removed"] == size
     count("enrolment cancel", lambda conn: enrolments.cancel_enrolment(conn, created["ids"][0]))
+    # Propagation alone, for every enrolment at once and for every activity at once.
+    count(
+        "propagation, enrolments",
+        lambda conn: propagate(conn, Scope("enrolment_update", enrolment_ids=created["ids"])),
+    )
+    count(
+        "propagation, activities",
+        lambda conn: propagate(conn, Scope("reconcile", activity_ids=[1, new["id"]])),
+    )
     return counts
 
 
@@ -108,3 +119,6 @@ def test_statement_count_does_not_grow_with_participations(engine):
     large = measure(engine, 10_000)
     print(f"\n{engine.dialect.name} statements, 10 vs 10,000 participations: {small} / {large}")
     assert small == large
+    # The transaction's own BEGIN (SQLite) and COMMIT are not the propagation's.
+    for name in ("propagation, enrolments", "propagation, activities"):
+        assert large[name] - (engine.dialect.name == "sqlite") <= 10, large
