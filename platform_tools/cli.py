@@ -3,13 +3,22 @@
 import typer
 
 from platform_tools.kube_bench.cli import app as kube_bench_app
+from platform_tools.run.exit_codes import EXIT_CODES_HELP
 
-app = typer.Typer(help="Campus Platform operations: backups, archives, rollovers, runbooks, gates.")
+app = typer.Typer(
+    help="Campus Platform operations: backups, archives, rollovers, runbooks, gates.",
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+)
 
 
 @app.callback()
 def main() -> None:
-    """Campus Platform operations."""
+    """Campus Platform operations.
+
+    Every run logs JSON lines on stderr; read commands take --json; destructive commands only
+    show what they would do unless given --yes.
+    """
 
 
 app.add_typer(kube_bench_app, name="kube-bench")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,12 +13,14 @@ from rich.table import Table
 
 from platform_tools.kube_bench.allowlist import EMPTY, AllowlistError, load_allowlist
 from platform_tools.kube_bench.gate import GateDecision, evaluate
+from platform_tools.kube_bench.gate_metrics import gate_metrics
 from platform_tools.kube_bench.results import CheckResult, ResultsError, load_results
-from platform_tools.kube_bench.textfile import MetricsFileError, write_gate_metrics
-
-EXIT_PASSED = 0
-EXIT_BLOCKED = 1
-EXIT_BAD_INPUT = 2
+from platform_tools.run.errors import UsageError
+from platform_tools.run.exit_codes import EXIT_CODES_HELP, ExitCode
+from platform_tools.run.metrics_sink import resolve_sink
+from platform_tools.run.options import JsonOutput, MetricsFile, Pushgateway
+from platform_tools.run.output import emit_json, stdout_console
+from platform_tools.run.runner import RunOutcome, command_run
 
 app = typer.Typer(
     name="kube-bench",
@@ -32,40 +34,62 @@ def kube_bench() -> None:
     """CIS Kubernetes benchmark (kube-bench) results."""
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def gate(
     results: Annotated[Path, typer.Argument(help="kube-bench JSON output (`kube-bench --json`).")],
     allowlist: Annotated[
         Path | None,
         typer.Option(help="Accepted findings, e.g. policies/kube-bench/allowlist.yaml."),
     ] = None,
-    metrics_file: Annotated[
-        Path | None,
-        typer.Option(help="Also write the outcome as Prometheus textfile metrics (*.prom)."),
-    ] = None,
+    metrics_file: MetricsFile = None,
+    pushgateway: Pushgateway = None,
+    json_output: JsonOutput = False,
 ) -> None:
     """Exit 1 when a scored FAIL is not excused by a valid allow-list entry; report WARNs.
 
     Exit 2 when the results, the allow-list or the metrics file cannot be used.
     """
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
-    try:
-        bench = load_results(results)
-        accepted = load_allowlist(allowlist) if allowlist is not None else EMPTY
-    except (ResultsError, AllowlistError) as exc:
-        err.print(f"[bold red]kube-bench gate: cannot evaluate[/]: {exc}", markup=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    decision = evaluate(bench, accepted, dt.datetime.now(dt.UTC).date())
-    _report(out, decision)
-    if metrics_file is not None:
+    with command_run("kube-bench gate", results=str(results)) as run:
+        sink = resolve_sink(metrics_file, pushgateway, "kube_bench.prom", job="campus_kube_bench")
+        run.sink = sink
         try:
-            write_gate_metrics(decision, metrics_file, time.time())
-        except MetricsFileError as exc:
-            err.print(f"[bold red]kube-bench gate: metrics not written[/]: {exc}")
-            raise typer.Exit(EXIT_BAD_INPUT) from None
-        out.print(f"Metrics written to {metrics_file}")
-    raise typer.Exit(EXIT_PASSED if decision.passed else EXIT_BLOCKED)
+            bench = load_results(results)
+            accepted = load_allowlist(allowlist) if allowlist is not None else EMPTY
+        except ResultsError as exc:
+            raise UsageError(f"cannot evaluate: {exc}", "RESULTS") from None
+        except AllowlistError as exc:
+            raise UsageError(f"cannot evaluate: {exc}", "--allowlist") from None
+        decision = evaluate(bench, accepted, dt.datetime.now(dt.UTC).date())
+
+        def metrics(outcome: RunOutcome) -> Any:
+            return gate_metrics(decision, outcome.finished_at)
+
+        run.metrics = metrics
+        run.record(
+            passed=decision.passed, blocking=len(decision.blocking), excused=len(decision.excused)
+        )
+        if json_output:
+            emit_json(_document(decision))
+        else:
+            _report(stdout_console(), decision)
+            if sink.enabled:
+                stdout_console().print(f"Metrics written to {sink.describe()}")
+        if not decision.passed:
+            raise typer.Exit(ExitCode.PROBLEM)
+
+
+def _document(decision: GateDecision) -> dict[str, Any]:
+    return {
+        "passed": decision.passed,
+        "counts": decision.counts,
+        "declared_totals": decision.declared_totals,
+        "blocking": [asdict(check) for check in decision.blocking],
+        "expired": [{"check": asdict(i.check), "entry": asdict(i.entry)} for i in decision.expired],
+        "excused": [{"check": asdict(i.check), "entry": asdict(i.entry)} for i in decision.excused],
+        "unscored_failures": [asdict(check) for check in decision.unscored_failures],
+        "warnings": [asdict(check) for check in decision.warnings],
+        "unused_entries": [asdict(entry) for entry in decision.unused_entries],
+    }
 
 
 def _report(out: Console, decision: GateDecision) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,11 @@ def test_results_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
     results = tmp_path / "bom.json"
     results.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "all_passing_with_totals.json").read_bytes())
     assert run_gate(str(results)).exit_code == 0
+
+
+def test_json_output_carries_the_decision_and_the_exit_code_still_blocks() -> None:
+    result = run_gate(str(FIXTURES / "single_controls.json"), "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["passed"] is False
+    assert [check["id"] for check in document["blocking"]] == ["4.2.1"]
