@@ -242,3 +242,6 @@ idempotency_record = Table(
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("state IN ('running', 'done')", name="state"),
 )
+
+# The employer tables live in their own module on the same metadata.
+from app.store import schema_employers as _schema_employers  # noqa: E402, F401
