@@ -154,6 +154,8 @@ def _facts(conn: Connection, claimed: Any) -> list[Any]:
                     and_(earlier.c.submitted_at == r.c.submitted_at, earlier.c.id < r.c.id),
                 ),
             )
+            # Two levels down: name the outer tables, auto-correlation reaches one level only.
+            .correlate(mine, r)
             .exists(),
         )
         .scalar_subquery()
