@@ -94,9 +94,10 @@ def test_an_organisation_total_near_2_to_the_63_never_overflows(client, engine, 
     refused = client.simulate_get(f"/api/v1/requests/{too_much['id']}", headers=staff).json
     assert refused["status"] == "referred"
     assert [r["code"] for r in refused["reasons"]] == ["organisation_total_exceeded"]
-    assert client.simulate_get(f"/api/v1/requests/{fits['id']}", headers=staff).json[
-        "status"
-    ] == "approved"
+    assert (
+        client.simulate_get(f"/api/v1/requests/{fits['id']}", headers=staff).json["status"]
+        == "approved"
+    )
     with engine.connect() as conn:
         assert conn.execute(select(organisation.c.approved_hours)).scalar_one() == MAX_BIGINT
     # Staff may overrule the rules, never the 64-bit bound.

@@ -38,7 +38,9 @@ def test_luhn_accepts_a_real_siret_and_refuses_a_changed_digit():
     ],
     ids=["bad checksum", "13 digits", "15 digits", "letter", "empty"],
 )
-def test_a_siret_that_is_not_14_digits_with_a_valid_checksum_is_refused(client, engine, value, message):
+def test_a_siret_that_is_not_14_digits_with_a_valid_checksum_is_refused(
+    client, engine, value, message
+):
     answer = client.simulate_post(
         "/api/v1/organisations",
         json={"siret": value, "name": "Acme", "contact_email": "hr@acme.example"},

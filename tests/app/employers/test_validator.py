@@ -32,14 +32,15 @@ def _codes(request):
     return [reason["code"] for reason in request["reasons"]]
 
 
-def test_a_request_submitted_the_day_before_a_new_rule_is_judged_by_the_old_one(
-    client, staff
-):
+def test_a_request_submitted_the_day_before_a_new_rule_is_judged_by_the_old_one(client, staff):
     school = School(client, staff)
     old = post(client, "/api/v1/validation-rules", rule("2026-08-01"), staff)["id"]
     # Published today for tomorrow, then superseded the same day by a later version.
     new = post(
-        client, "/api/v1/validation-rules", rule("2026-08-02", allowed_step_ids=[school.step]), staff
+        client,
+        "/api/v1/validation-rules",
+        rule("2026-08-02", allowed_step_ids=[school.step]),
+        staff,
     )["id"]
     org = sign_up(client, 1)
     with clock.frozen_at(datetime(2026, 8, 1, 23, 59, tzinfo=UTC)):
@@ -259,6 +260,9 @@ def test_a_run_that_dies_midway_leaves_its_requests_to_the_next_run(client, engi
     with write_transaction(engine) as conn:
         assert validate_submitted(conn, 10).approved == 0
     with engine.connect() as conn:
-        assert conn.execute(
-            select(func.count()).where(outbox_message.c.kind == "request_approved")
-        ).scalar() == 4
+        assert (
+            conn.execute(
+                select(func.count()).where(outbox_message.c.kind == "request_approved")
+            ).scalar()
+            == 4
+        )
