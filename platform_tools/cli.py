@@ -3,6 +3,8 @@
 import typer
 
 from platform_tools.kube_bench.cli import app as kube_bench_app
+from platform_tools.outbox.cli import app as outbox_app
+from platform_tools.requests.cli import app as requests_app
 from platform_tools.run.exit_codes import EXIT_CODES_HELP
 
 app = typer.Typer(
@@ -22,6 +24,8 @@ def main() -> None:
 
 
 app.add_typer(kube_bench_app, name="kube-bench")
+app.add_typer(requests_app, name="requests")
+app.add_typer(outbox_app, name="outbox")
 
 
 if __name__ == "__main__":
