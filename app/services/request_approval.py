@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, select, update
 
 from app.services.enrolments import create_enrolments
 from app.store.json_rows import id_rows
@@ -45,14 +45,11 @@ def approve_requests(conn: Connection, request_ids: Sequence[int]) -> int:
         )
         .on_conflict_do_nothing(index_elements=["external_id"])
     )
+    # UPDATE … FROM a join (both engines): one pass, not a subquery per employee.
     conn.execute(
         update(request_employee)
-        .where(in_requests)
-        .values(
-            learner_id=select(learner.c.id)
-            .where(learner.c.external_id == request_employee.c.external_id)
-            .scalar_subquery()
-        )
+        .where(in_requests, learner.c.external_id == request_employee.c.external_id)
+        .values(learner_id=learner.c.id)
     )
     rows = conn.execute(
         select(
@@ -79,20 +76,14 @@ def approve_requests(conn: Connection, request_ids: Sequence[int]) -> int:
     )
     conn.execute(
         update(request_employee)
-        .where(in_requests)
-        .values(
-            enrolment_id=select(enrolment.c.id)
-            .select_from(enrolment)
-            .join(employer_request, employer_request.c.id == request_employee.c.request_id)
-            .where(
-                and_(
-                    enrolment.c.learner_id == request_employee.c.learner_id,
-                    enrolment.c.step_id == employer_request.c.step_id,
-                    enrolment.c.academic_year == employer_request.c.academic_year,
-                    enrolment.c.status == "active",
-                )
-            )
-            .scalar_subquery()
+        .where(
+            in_requests,
+            employer_request.c.id == request_employee.c.request_id,
+            enrolment.c.learner_id == request_employee.c.learner_id,
+            enrolment.c.step_id == employer_request.c.step_id,
+            enrolment.c.academic_year == employer_request.c.academic_year,
+            enrolment.c.status == "active",
         )
+        .values(enrolment_id=enrolment.c.id)
     )
     return len(created["ids"])

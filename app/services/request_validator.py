@@ -17,8 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, and_, case, func, literal, select, update
 
 from app import clock
 from app.domain import employer_messages
@@ -109,19 +108,39 @@ def _claim(conn: Connection, limit: int) -> list[int]:
 
 
 def _facts(conn: Connection, claimed: Any) -> list[Any]:
+    """Every claimed request with its facts, oldest first, in one grouped query."""
     r = employer_request
-    mine = aliased(request_employee, name="mine")
-    other = aliased(request_employee, name="other")
-    earlier = aliased(employer_request, name="earlier")
-    max_hours = (
-        select(func.max(request_employee.c.hours))
-        .where(request_employee.c.request_id == r.c.id)
-        .scalar_subquery()
+    in_claim = request_employee.c.request_id.in_(select(claimed.c.id))
+    # An employee also in an older request of this run, for the same step and year: enrolling
+    # both would collide, so the younger request goes to staff. Employees are distinct within
+    # a request, so a rank above 1 means an older request of the run names them too.
+    seen = (
+        func.row_number()
+        .over(
+            partition_by=(request_employee.c.external_id, r.c.step_id, r.c.academic_year),
+            order_by=(r.c.submitted_at, r.c.id),
+        )
+        .label("seen")
+    )
+    ranked = (
+        select(request_employee.c.request_id, request_employee.c.hours, seen)
+        .join(r, r.c.id == request_employee.c.request_id)
+        .where(in_claim)
+        .subquery("ranked")
+    )
+    per_request = (
+        select(
+            ranked.c.request_id,
+            func.max(ranked.c.hours).label("max_hours"),
+            func.count(case((ranked.c.seen > 1, 1))).label("in_earlier"),
+        )
+        .group_by(ranked.c.request_id)
+        .subquery("per_request")
     )
     already = (
-        select(func.count())
-        .select_from(mine)
-        .join(learner, learner.c.external_id == mine.c.external_id)
+        select(request_employee.c.request_id, func.count().label("already_enrolled"))
+        .join(r, r.c.id == request_employee.c.request_id)
+        .join(learner, learner.c.external_id == request_employee.c.external_id)
         .join(
             enrolment,
             and_(
@@ -131,34 +150,9 @@ def _facts(conn: Connection, claimed: Any) -> list[Any]:
                 enrolment.c.status == "active",
             ),
         )
-        .where(mine.c.request_id == r.c.id)
-        .scalar_subquery()
-    )
-    # An employee also in an older request of this run, for the same step and year: enrolling
-    # both would collide, so the younger request goes to staff.
-    in_earlier = (
-        select(func.count())
-        .select_from(mine)
-        .where(
-            mine.c.request_id == r.c.id,
-            select(literal(1))
-            .select_from(other)
-            .join(earlier, earlier.c.id == other.c.request_id)
-            .where(
-                other.c.external_id == mine.c.external_id,
-                earlier.c.id.in_(select(claimed.c.id)),
-                earlier.c.step_id == r.c.step_id,
-                earlier.c.academic_year == r.c.academic_year,
-                or_(
-                    earlier.c.submitted_at < r.c.submitted_at,
-                    and_(earlier.c.submitted_at == r.c.submitted_at, earlier.c.id < r.c.id),
-                ),
-            )
-            # Two levels down: name the outer tables, auto-correlation reaches one level only.
-            .correlate(mine, r)
-            .exists(),
-        )
-        .scalar_subquery()
+        .where(in_claim)
+        .group_by(request_employee.c.request_id)
+        .subquery("already")
     )
     return conn.execute(
         select(
@@ -170,11 +164,13 @@ def _facts(conn: Connection, claimed: Any) -> list[Any]:
             r.c.employees,
             r.c.total_hours,
             organisation.c.contact_email,
-            max_hours.label("max_hours"),
-            already.label("already_enrolled"),
-            in_earlier.label("in_earlier"),
+            per_request.c.max_hours,
+            per_request.c.in_earlier,
+            already.c.already_enrolled,
         )
         .join(organisation, organisation.c.id == r.c.organisation_id)
+        .join(per_request, per_request.c.request_id == r.c.id)
+        .outerjoin(already, already.c.request_id == r.c.id)
         .where(r.c.id.in_(select(claimed.c.id)))
         .order_by(r.c.submitted_at, r.c.id)
     ).all()
