@@ -8,8 +8,8 @@ import falcon.testing
 import pytest
 from sqlalchemy import func, select
 
-from app.domain.siret import luhn_valid, siret
 from app.domain.errors import InvalidInput
+from app.domain.siret import luhn_valid, siret
 from app.store.schema import api_token
 from app.store.schema_employers import organisation, outbox_message
 from tests.app.employers.builders import valid_siret

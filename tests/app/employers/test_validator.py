@@ -14,8 +14,8 @@ from app.services.request_validator import validate_submitted
 from app.store.engine import write_transaction
 from app.store.schema import enrolment
 from app.store.schema_employers import employer_request, outbox_message
-from tests.app.employers.builders import employees, request_body, rule, sign_up
 from tests.app.conftest import reset, token_for
+from tests.app.employers.builders import employees, request_body, rule, sign_up
 from tests.app.fixtures import School, curriculum, post
 from tests.app.propagation.test_statement_count import counting
 
