@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, select, update
 
 from app.services.enrolments import create_enrolments
-from app.store.json_rows import id_rows
-from app.store.schema import enrolment, learner
+from app.store.json_rows import id_rows, json_rows
+from app.store.schema import learner
 from app.store.schema_employers import employer_request, request_employee
 from app.store.upsert import insert_for
 
@@ -45,19 +45,16 @@ def approve_requests(conn: Connection, request_ids: Sequence[int]) -> int:
         )
         .on_conflict_do_nothing(index_elements=["external_id"])
     )
-    # UPDATE … FROM a join (both engines): one pass, not a subquery per employee.
-    conn.execute(
-        update(request_employee)
-        .where(in_requests, learner.c.external_id == request_employee.c.external_id)
-        .values(learner_id=learner.c.id)
-    )
     rows = conn.execute(
         select(
-            request_employee.c.learner_id,
+            request_employee.c.request_id,
+            request_employee.c.position,
+            learner.c.id.label("learner_id"),
             employer_request.c.step_id,
             employer_request.c.academic_year,
             employer_request.c.start_date,
         )
+        .join(learner, learner.c.external_id == request_employee.c.external_id)
         .join(employer_request, employer_request.c.id == request_employee.c.request_id)
         .where(in_requests)
         .order_by(request_employee.c.request_id, request_employee.c.position)
@@ -74,16 +71,27 @@ def approve_requests(conn: Connection, request_ids: Sequence[int]) -> int:
             for row in rows
         ],
     )
+    # The service answers ids in input order: write them back by primary key, one statement.
+    links = json_rows(
+        conn.dialect.name,
+        "links",
+        {"request_id": "int", "position": "int", "learner_id": "int", "enrolment_id": "int"},
+        (
+            {
+                "request_id": row.request_id,
+                "position": row.position,
+                "learner_id": row.learner_id,
+                "enrolment_id": enrolment_id,
+            }
+            for row, enrolment_id in zip(rows, created["ids"], strict=True)
+        ),
+    )
     conn.execute(
         update(request_employee)
         .where(
-            in_requests,
-            employer_request.c.id == request_employee.c.request_id,
-            enrolment.c.learner_id == request_employee.c.learner_id,
-            enrolment.c.step_id == employer_request.c.step_id,
-            enrolment.c.academic_year == employer_request.c.academic_year,
-            enrolment.c.status == "active",
+            request_employee.c.request_id == links.c.request_id,
+            request_employee.c.position == links.c.position,
         )
-        .values(enrolment_id=enrolment.c.id)
+        .values(learner_id=links.c.learner_id, enrolment_id=links.c.enrolment_id)
     )
     return len(created["ids"])
