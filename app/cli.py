@@ -1,11 +1,11 @@
-"""`python -m app`: migrate, serve, create-token, seed-demo, check-participations."""
+"""`python -m app`: migrate, serve, tokens, seed-demo, check-participations, purge-idempotency."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -33,6 +33,16 @@ def _settings() -> Settings:
     return settings
 
 
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """A refused input becomes a message naming it and exit 2, never a traceback."""
+    try:
+        yield
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     from app.store.engine import build_engine
 
@@ -55,17 +65,18 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
 ) -> None:
     """Serve the app with the production WSGI server (gunicorn, threaded workers)."""
+    from app.observability import metrics_dir
+
     settings = _settings()
-    # Every worker writes its metrics here; /metrics adds them up. Start clean: files of a
-    # previous run would count twice.
-    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
-        Path(tempfile.gettempdir()) / f"campus-metrics-{port}"
-    )
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    Path(metrics_dir).mkdir(parents=True)
+    try:
+        directory, owned = metrics_dir.prepare(os.environ)
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     env = {
         **os.environ,
-        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        metrics_dir.ENV: str(directory),
+        metrics_dir.OWNED_ENV: str(directory) if owned else "",
         "APP_BIND": f"{host}:{port}",
         "APP_WORKERS": str(settings.workers),
         "APP_THREADS": str(settings.threads),
@@ -86,25 +97,92 @@ def create_token(
     organisation: int | None = typer.Option(
         None, help="The organisation an employer token is bound to."
     ),
+    expires_in_days: int | None = typer.Option(
+        None, min=1, max=3650, help="Refuse the token after this many days (default: never)."
+    ),
 ) -> None:
     """Mint a bearer token and print it (only it) on stdout."""
+    from datetime import timedelta
+
+    from app import clock
     from app.services.tokens import create_token as mint
     from app.store.engine import write_transaction
 
     engine = _engine(_settings())
-    try:
-        with write_transaction(engine) as conn:
-            token = mint(conn, role, name, learner, organisation)
-    except DomainError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
+    expires_at = clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    with _domain_errors(), write_transaction(engine) as conn:
+        token = mint(conn, role, name, learner, organisation, expires_at)
     typer.echo(token)
+
+
+@cli.command("list-tokens")
+def list_tokens(
+    as_json: bool = typer.Option(False, "--json", help="One JSON document instead of a table."),
+) -> None:
+    """Every token: id, role, holder, binding, creation, expiry and revocation (no secrets)."""
+    import json
+
+    from app.services.tokens import list_tokens as listed
+    from app.store.engine import read_transaction
+
+    with read_transaction(_engine(_settings())) as conn:
+        tokens = listed(conn)
+    if as_json:
+        typer.echo(json.dumps(tokens, default=str))
+        return
+    for t in tokens:
+        state = "revoked" if t["revoked_at"] else "active"
+        typer.echo(
+            f"{t['id']}\t{t['role']}\t{t['name']}\t{state}\texpires {t['expires_at'] or 'never'}"
+        )
+
+
+@cli.command("revoke-token")
+def revoke_token(
+    token_id: int | None = typer.Option(None, "--id", min=1, help="The token's id (list-tokens)."),
+    token: str | None = typer.Option(None, help="The token itself, when its id is unknown."),
+    yes: bool = typer.Option(False, "--yes", help="Revoke (without it, show what would be)."),
+) -> None:
+    """Revoke a token: every later request with it is refused with 401."""
+    from app.services.tokens import find_token
+    from app.services.tokens import revoke_token as revoke
+    from app.store.engine import write_transaction
+
+    engine = _engine(_settings())
+    with _domain_errors(), write_transaction(engine) as conn:
+        found = find_token(conn, token_id, token)
+        label = f"token {found['id']} ({found['role']}, {found['name']})"
+        if found["revoked_at"] is not None:
+            typer.echo(f"{label} was revoked at {found['revoked_at']}: nothing to do")
+            return
+        if not yes:
+            typer.echo(f"dry run: would revoke {label}; add --yes to revoke it", err=True)
+            raise typer.Exit(1)
+        revoke(conn, found["id"])
+    typer.echo(f"revoked {label}")
+
+
+@cli.command("purge-idempotency")
+def purge_idempotency(
+    yes: bool = typer.Option(False, "--yes", help="Delete (without it, count what would go)."),
+) -> None:
+    """Delete idempotency records past their time to live (the app also does it on its own)."""
+    from app.services.idempotency import TTL, purge_expired
+    from app.store.request_connection import RequestConnection
+
+    db = RequestConnection(_engine(_settings()))
+    try:
+        count = purge_expired(db, apply=yes)
+    finally:
+        db.close()
+    verb = "deleted" if yes else "dry run: would delete"
+    typer.echo(f"{verb} {count} idempotency records older than {TTL}")
 
 
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo school (idempotent: a second run adds nothing)."""
-    from app.services.demo import seed_demo as seed
+    from app.demo.seed import seed_demo as seed
     from app.store.engine import write_transaction
 
     engine = _engine(_settings())

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_SQLITE_PATH = Path("var") / "campus.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -24,6 +25,13 @@ def _int_env(name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _log_level_env() -> str:
+    raw = os.environ.get("LOG_LEVEL") or "INFO"
+    if raw.upper() not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw.upper()
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ class Settings:
             max_in_flight=_int_env("APP_MAX_IN_FLIGHT", 16 * threads, 1, 100_000),
             pool_timeout=float(_int_env("APP_POOL_TIMEOUT_MS", 5000, 1, 600_000)) / 1000,
             max_body_bytes=_int_env("APP_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1 << 30),
-            log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+            log_level=_log_level_env(),
             otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             service_name=os.environ.get("OTEL_SERVICE_NAME", "campus-app"),
         )

@@ -8,9 +8,11 @@ from sqlalchemy import Engine
 
 from app.http import problems
 from app.http.auth import AuthMiddleware
+from app.http.database import DatabaseMiddleware
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.observe import ObserveMiddleware
 from app.http.openapi import spec
+from app.http.readiness import Readiness, probe_engine
 from app.http.resources.base import Deps
 from app.http.routes import ROUTES
 from app.http.shedding import SheddingMiddleware
@@ -34,13 +36,14 @@ def create_app(
         middleware=[
             ObserveMiddleware(tracer(provider)),
             SheddingMiddleware(settings.max_in_flight),
-            AuthMiddleware(engine, {route.resource: route.ops for route in ROUTES}),
-            IdempotencyMiddleware(engine, settings.max_body_bytes),
+            DatabaseMiddleware(engine),
+            AuthMiddleware({route.resource: route.ops for route in ROUTES}),
+            IdempotencyMiddleware(settings.max_body_bytes),
         ]
     )
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
-    deps = Deps(settings, engine, spec(ROUTES))
+    deps = Deps(settings, engine, spec(ROUTES), Readiness(probe_engine(settings)))
     for route in ROUTES:
         app.add_route(route.template, route.resource(deps))
     return app

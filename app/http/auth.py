@@ -9,24 +9,18 @@ own learner) stay with the resource.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import falcon
-from sqlalchemy import Engine
 
 from app.domain.errors import Forbidden, Unauthorized
-from app.services.tokens import Principal, authenticate
-from app.store.engine import read_transaction
-
-if TYPE_CHECKING:
-    from app.http.routes import Op
+from app.http.operations import Op
+from app.services.tokens import Principal, principal_for
 
 MAX_TOKEN_LENGTH = 256
 
 
 class AuthMiddleware:
-    def __init__(self, engine: Engine, ops: Mapping[type, Mapping[str, Op]]) -> None:
-        self._engine = engine
+    def __init__(self, ops: Mapping[type, Mapping[str, Op]]) -> None:
         self._ops = ops
 
     def process_resource(
@@ -57,8 +51,7 @@ class AuthMiddleware:
         if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
             resp.set_header("WWW-Authenticate", 'Bearer realm="campus"')
             raise Unauthorized.of("Authorization", "send Authorization: Bearer TOKEN")
-        with read_transaction(self._engine) as conn:
-            principal = authenticate(conn, token)
+        principal = principal_for(req.context.db, token)
         if principal is None:
             resp.set_header("WWW-Authenticate", 'Bearer realm="campus", error="invalid_token"')
             raise Unauthorized.of("Authorization", "unknown, expired or revoked token")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 import falcon
@@ -12,9 +13,18 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from app.domain.errors import DomainError, FieldError, InvalidInput, TooLarge
-from app.http.schemas import REQUESTS
+from app.http.schemas import MAX_BATCH, REQUESTS
 
 MAX_REPORTED_ERRORS = 100
+# Bounds on a body's shape, checked by an iterative walk before any recursive work (schema
+# validation recurses once per level). The deepest legitimate body, a curriculum tree at its
+# 12-level limit, nests about 30 levels; the largest, a batch of 10,000 enrolments with their
+# lists, holds a few hundred thousand values.
+MAX_NESTING = 64
+MAX_VALUES = 1_000_000
+# No schema takes a longer array than the enrolment batch; a longer one is refused before
+# schema validation would look at each of its items.
+MAX_ARRAY_ITEMS = MAX_BATCH
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 # JSON's 1.0 is a float to us, and true is not 1: ids and counts must be real integers.
@@ -47,16 +57,41 @@ def read_json(req: falcon.Request, max_bytes: int) -> Any:
     if not raw.strip():
         raise DomainError.of("body", "a JSON body is required")
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise DomainError.of("body", f"not valid JSON ({str(exc)[:120]})") from None
+    _check_shape(data)
+    return data
+
+
+def _check_shape(data: Any) -> None:
+    """422 naming the first value nested deeper than MAX_NESTING; 413 past MAX_VALUES values."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    seen = 0
+    while stack:
+        value, path = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise TooLarge.of("body", f"at most {MAX_VALUES} JSON values")
+        if isinstance(value, dict):
+            children: Iterable[tuple[Any, Any]] = value.items()
+        elif isinstance(value, list):
+            if len(value) > MAX_ARRAY_ITEMS:
+                raise TooLarge.of(_path(path) or "body", f"at most {MAX_ARRAY_ITEMS} items")
+            children = enumerate(value)
+        else:
+            continue
+        if len(path) >= MAX_NESTING:
+            raise InvalidInput.of(_path(path), f"nested deeper than {MAX_NESTING} levels")
+        stack.extend((child, (*path, key)) for key, child in children)
 
 
 def checked(name: str, data: Any) -> dict[str, Any]:
     """`data` if it matches request schema `name`, else 422 (413 for an oversized batch)."""
-    errors = sorted(
-        _VALIDATORS[name].iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
-    )
+    # The first errors are enough to report, and stopping there bounds the work a hostile
+    # body (thousands of wrong items) can cause.
+    first = islice(_VALIDATORS[name].iter_errors(data), MAX_REPORTED_ERRORS)
+    errors = sorted(first, key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         return data
     fields = [f for error in errors for f in _field_errors(error)][:MAX_REPORTED_ERRORS]

@@ -1,8 +1,11 @@
 """Gunicorn settings for `python -m app serve` (values come from the environment)."""
 
 import os
+from pathlib import Path
 
 from prometheus_client import multiprocess
+
+from app.observability import metrics_dir
 
 bind = os.environ.get("APP_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("APP_WORKERS", "2"))
@@ -13,6 +16,8 @@ graceful_timeout = int(os.environ.get("APP_GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("APP_REQUEST_TIMEOUT", "120"))
 keepalive = 5
 accesslog = None  # the app writes its own JSON access log
+# Nothing manages the server through gunicornc; its socket would sit at a fixed path in $HOME.
+control_socket_disable = True
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -25,10 +30,20 @@ logconfig_dict = {
         }
     },
     "root": {"level": "INFO", "handlers": ["stderr"]},
-    "loggers": {"gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True}},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+        "alembic": {"level": "WARNING", "handlers": [], "propagate": True},
+    },
 }
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]
     """A worker's metric files stop counting toward live gauges once it is gone."""
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    """The metrics directory `serve` made for this instance goes with it."""
+    owned = os.environ.get(metrics_dir.OWNED_ENV)
+    if owned:
+        metrics_dir.release(Path(owned))

@@ -15,6 +15,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from app.observability import metrics
 
 log = structlog.get_logger("app.access")
+# Probes and scrapes arrive every few seconds from every pod: at INFO they would drown the log.
+QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 _CONVERTER = re.compile(r"\{(\w+):[^}]*\}")
 
 
@@ -59,7 +61,8 @@ class ObserveMiddleware:
         req.context.span_scope.__exit__(None, None, None)
         span.end()
         principal = req.context.get("principal")
-        log.info(
+        write = log.debug if route in QUIET_ROUTES and status < 500 else log.info
+        write(
             "request",
             method=req.method,
             route=route,

@@ -65,7 +65,12 @@ def on_overload(
         on_unexpected(req, resp, exc, _params)
         return
     metrics.HTTP_SHED.labels("database").inc()
-    log.warning("database_overloaded", error=type(exc).__name__, path=req.path)
+    log.warning(
+        "database_overloaded",
+        error=type(exc).__name__,
+        path=req.path,
+        request_id=req.context.get("request_id"),
+    )
     problem(
         resp, 503, "Service overloaded", "overloaded", "the database is saturated; retry shortly"
     )
@@ -91,7 +96,12 @@ def on_unexpected(
     req: falcon.Request, resp: falcon.Response, exc: Exception, _params: dict[str, Any]
 ) -> None:
     """A bug: logged with its traceback, answered without one."""
-    log.exception("unhandled_error", path=req.path, method=req.method)
+    log.exception(
+        "unhandled_error",
+        path=req.path,
+        method=req.method,
+        request_id=req.context.get("request_id"),
+    )
     problem(resp, 500, "Internal error", "internal", "the error was logged; it is not your input")
 
 

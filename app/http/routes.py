@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from app.http.operations import Op
 from app.http.resources import (
     activities,
     curricula,
@@ -21,25 +22,6 @@ from app.http.schemas import MAX_ID
 STAFF = ("admin", "staff")
 READERS = ("admin", "staff", "student")
 EMPLOYER_READERS = ("admin", "staff", "employer")
-
-
-@dataclass(frozen=True)
-class Op:
-    """One operation: its contract, and who may call it.
-
-    Every `/api` operation either names the roles allowed to call it, enforced for every
-    request by the auth middleware from this table, or is `public` (no token). Service
-    endpoints outside `/api` have neither.
-    """
-
-    summary: str
-    response: str
-    status: int = 200
-    request: str | None = None
-    roles: tuple[str, ...] = ()
-    errors: tuple[int, ...] = ()
-    paged: bool = False
-    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,7 +204,7 @@ ROUTES: tuple[Route, ...] = (
                 200,
                 "ActivityPatch",
                 STAFF,
-                (404, 422),
+                (404, 409, 422),
             ),
             "DELETE": Op(
                 "Remove an activity that has not started",

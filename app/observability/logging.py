@@ -26,19 +26,19 @@ def json_formatter() -> logging.Formatter:
     )
 
 
+# Libraries that narrate their routine work at INFO: their warnings still get through.
+QUIET_LOGGERS = ("alembic",)
+
+
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Route structlog and the standard library's logging through one JSON renderer."""
-    numeric = logging.getLevelName(level.upper())
-    if not isinstance(numeric, int):
-        numeric = logging.INFO
-    shared = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
+    """Route structlog and the standard library's logging through one JSON renderer.
+
+    `level` is one of settings.LOG_LEVELS (the settings refuse any other at start).
+    """
+    numeric = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
         processors=[
-            *shared,
+            *_SHARED,
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
@@ -51,3 +51,5 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))

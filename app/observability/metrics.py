@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from prometheus_client import Counter, Gauge, Histogram
 
 from app import __version__
-
-if TYPE_CHECKING:
-    from app.propagation.propagate import Outcome
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -74,10 +69,12 @@ APP_INFO = Gauge(
 APP_INFO.labels(__version__).set(1)
 
 
-def record_propagation(trigger: str, outcome: Outcome, seconds: float) -> None:
+def record_propagation(
+    trigger: str, created: int, removed: int, waitlisted: int, seconds: float
+) -> None:
     """Count one completed propagation."""
     PROPAGATION_RUNS.labels(trigger).inc()
-    PROPAGATION_CREATED.labels(trigger).inc(outcome.created)
-    PROPAGATION_REMOVED.labels(trigger).inc(outcome.removed)
-    PROPAGATION_WAITLISTED.labels(trigger).inc(outcome.waitlisted)
+    PROPAGATION_CREATED.labels(trigger).inc(created)
+    PROPAGATION_REMOVED.labels(trigger).inc(removed)
+    PROPAGATION_WAITLISTED.labels(trigger).inc(waitlisted)
     PROPAGATION_DURATION.labels(trigger).observe(seconds)

@@ -56,7 +56,13 @@ def propagate(conn: Connection, scope: Scope) -> Outcome:
     except Exception:
         metrics.PROPAGATION_ERRORS.labels(scope.trigger).inc()
         raise
-    metrics.record_propagation(scope.trigger, outcome, time.perf_counter() - started)
+    metrics.record_propagation(
+        scope.trigger,
+        outcome.created,
+        outcome.removed,
+        outcome.waitlisted,
+        time.perf_counter() - started,
+    )
     return outcome
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import Connection, delete, select
 from app import clock
 from app.domain import values
 from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
+from app.domain.pages import page
 from app.observability import metrics
 from app.propagation.propagate import propagate
 from app.propagation.scope import Scope
-from app.services.pages import page
 from app.services.references import groups_of
 from app.store.schema import activity, element, enrolment, participation
 
@@ -110,6 +110,7 @@ def update_activity(conn: Connection, activity_id: int, body: dict[str, Any]) ->
     if starts_at and ends_at and ends_at <= starts_at:
         errors.append(FieldError("ends_at", "must be after starts_at"))
     collect(errors)
+    _refuse_rewriting_history(row, changes, clock.now())
     conn.execute(activity.update().where(activity.c.id == activity_id).values(**changes))
     outcome = propagate(conn, Scope("activity_update", activity_ids=[activity_id]))
     return {
@@ -117,6 +118,33 @@ def update_activity(conn: Connection, activity_id: int, body: dict[str, Any]) ->
         "participations_created": outcome.created,
         "participations_removed": outcome.removed,
     }
+
+
+# Who takes part follows from these; starts_at decides whether the activity is history.
+_PARTICIPATION_FIELDS = ("group_id", "capacity")
+
+
+def _refuse_rewriting_history(row: Any, changes: dict[str, Any], now: datetime) -> None:
+    """Started activities are history: no change may alter who took part in them.
+
+    Propagation leaves started activities alone, so a change it cannot apply must be refused
+    rather than stored: a new group or capacity, a start moved back into the future (that would
+    make the history eligible for deletion), or a start moved into the past together with a
+    change of who takes part (the change would never reach the participations).
+    """
+    changed = [k for k in _PARTICIPATION_FIELDS if k in changes and changes[k] != getattr(row, k)]
+    starts_at = changes.get("starts_at", row.starts_at)
+    if row.starts_at <= now:
+        if starts_at > now:
+            raise Conflict.of(
+                "starts_at", "the activity has started: its start cannot move into the future"
+            )
+        if changed:
+            raise Conflict.of(
+                changed[0], "the activity has started: who took part in it is history"
+            )
+    elif starts_at <= now and changed:
+        raise Conflict.of(changed[0], "change who takes part before moving the start into the past")
 
 
 def delete_activity(conn: Connection, activity_id: int) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from sqlalchemy import Connection, insert, literal, select
 from app import clock
 from app.domain import employer_messages, values
 from app.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, collect
+from app.domain.pages import page
 from app.domain.validation_rules import rule_in_force
 from app.services.outbox import Message, enqueue
-from app.services.pages import page
 from app.services.validation_rules import load_rules
 from app.store.json_rows import json_rows
 from app.store.schema import step

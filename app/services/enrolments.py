@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.domain import values
 from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
+from app.domain.pages import page
 from app.propagation.propagate import propagate
 from app.propagation.scope import Scope
 from app.services.enrolment_rules import Selection, check_selections
-from app.services.pages import page
 from app.services.references import rows_by_id
 from app.store.json_rows import json_rows
 from app.store.schema import (

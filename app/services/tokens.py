@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select, update
 
 from app import clock
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidInput, NotFound
+from app.store.request_connection import RequestConnection
 from app.store.schema import api_token, learner
 
 ROLES = ("admin", "staff", "student", "employer")
@@ -36,6 +39,7 @@ def create_token(
     name: str,
     learner_id: int | None = None,
     organisation_id: int | None = None,
+    expires_at: datetime | None = None,
 ) -> str:
     """Mint a token; only its SHA-256 is kept, so the caller must hand it over now."""
     if role not in ROLES:
@@ -53,6 +57,8 @@ def create_token(
         raise InvalidInput.of("learner", f"no learner {learner_id}")
     if organisation_id is not None and not 0 < organisation_id < 2**63:
         raise InvalidInput.of("organisation", "a positive id")
+    if expires_at is not None and expires_at <= clock.now():
+        raise InvalidInput.of("expires", "must be in the future")
     token = "cp_" + secrets.token_urlsafe(32)
     conn.execute(
         api_token.insert().values(
@@ -62,18 +68,68 @@ def create_token(
             learner_id=learner_id,
             organisation_id=organisation_id,
             created_at=clock.now(),
+            expires_at=expires_at,
         )
     )
     return token
 
 
 def authenticate(conn: Connection, token: str) -> Principal | None:
-    """The principal behind a token, or None when it is unknown or revoked."""
+    """The principal behind a token, or None when it is unknown, revoked or expired."""
     row = conn.execute(
         select(api_token).where(
-            api_token.c.token_hash == _digest(token), api_token.c.revoked_at.is_(None)
+            api_token.c.token_hash == _digest(token),
+            api_token.c.revoked_at.is_(None),
+            or_(api_token.c.expires_at.is_(None), api_token.c.expires_at > clock.now()),
         )
     ).first()
     if row is None:
         return None
     return Principal(row.id, row.role, row.name, row.learner_id, row.organisation_id)
+
+
+def principal_for(db: RequestConnection, token: str) -> Principal | None:
+    """The principal behind a token, read in a transaction of its own."""
+    with db.read() as conn:
+        return authenticate(conn, token)
+
+
+_LISTED = (
+    api_token.c.id,
+    api_token.c.role,
+    api_token.c.name,
+    api_token.c.learner_id,
+    api_token.c.organisation_id,
+    api_token.c.created_at,
+    api_token.c.expires_at,
+    api_token.c.revoked_at,
+)
+
+
+def find_token(conn: Connection, token_id: int | None, token: str | None) -> dict[str, Any]:
+    """A token's record (never its secret), by id or by the token itself; 404 when unknown."""
+    if (token_id is None) == (token is None):
+        raise InvalidInput.of("id", "name the token by --id or by --token, not both")
+    if token is None:
+        where = api_token.c.id == token_id
+    else:
+        where = api_token.c.token_hash == _digest(token)
+    row = conn.execute(select(*_LISTED).where(where)).mappings().first()
+    if row is None:
+        raise NotFound.of("id" if token is None else "token", "no such token")
+    return dict(row)
+
+
+def revoke_token(conn: Connection, token_id: int) -> bool:
+    """Revoke a token from now on; False when it was revoked already (nothing changes)."""
+    revoked = conn.execute(
+        update(api_token)
+        .where(api_token.c.id == token_id, api_token.c.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    return revoked.rowcount == 1
+
+
+def list_tokens(conn: Connection) -> list[dict[str, Any]]:
+    """Every token's record, oldest first (never the secrets: only hashes are stored)."""
+    return [dict(r) for r in conn.execute(select(*_LISTED).order_by(api_token.c.id)).mappings()]

@@ -29,13 +29,21 @@ def normalise_url(database_url: str) -> str:
 
 
 def build_engine(settings: Settings) -> Engine:
-    """An engine for the settings' database, tuned for the app's concurrency model."""
+    """An engine for the settings' database, tuned for the app's concurrency model.
+
+    Bound parameters (e-mail addresses, names) never appear in errors and so never in logs.
+    """
     url = make_url(normalise_url(settings.database_url))
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # A file database needs no pool; every thread opens its own connection cheaply.
-        engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            poolclass=NullPool,
+            hide_parameters=True,
+            connect_args={"check_same_thread": False},
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(
@@ -45,6 +53,7 @@ def build_engine(settings: Settings) -> Engine:
         max_overflow=0,
         pool_timeout=settings.pool_timeout,
         pool_pre_ping=True,
+        hide_parameters=True,
         connect_args={"options": "-c timezone=UTC"},
     )
 

@@ -7,14 +7,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
 
 
-def _config() -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration for the shipped migrations."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -22,7 +23,7 @@ def _config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; running it again changes nothing."""
-    config = _config()
+    config = alembic_config()
     with engine.connect().execution_options(writes=True) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
@@ -32,15 +33,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 @cache
 def head_revision() -> str | None:
     """The newest migration shipped with this code."""
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None before the first one."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return schema_version(conn)
 
 
-def is_current(engine: Engine) -> bool:
-    """True when the database schema is at the shipped head."""
-    return current_revision(engine) == head_revision()
+def schema_version(conn: Connection) -> str | None:
+    """The migration recorded in the database: one plain query, no migration machinery."""
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()

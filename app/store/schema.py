@@ -227,6 +227,7 @@ api_token = Table(
     Column("organisation_id", Id, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
     CheckConstraint("role IN ('admin', 'staff', 'student', 'employer')", name="role"),
 )
 
@@ -241,6 +242,7 @@ idempotency_record = Table(
     Column("response_body", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("state IN ('running', 'done')", name="state"),
+    Index("ix_idempotency_record_created_at", "created_at"),
 )
 
 # The employer tables live in their own module on the same metadata.

@@ -27,7 +27,9 @@ def database_url(tmp_path) -> str:
 
 
 def test_migrate_twice_changes_nothing(database_url):
-    assert "0001" in run("migrate", database_url=database_url).stderr
+    from app.store.migrate import head_revision
+
+    assert f"at migration {head_revision()}" in run("migrate", database_url=database_url).stderr
 
 
 def test_create_token_prints_only_the_token(database_url):
@@ -68,3 +70,50 @@ def test_seed_demo_is_idempotent_and_consistent(database_url):
         run("check-participations", database_url=database_url).stdout.strip()
         == "missing 0, not eligible 0"
     )
+
+
+def test_a_revoked_token_is_refused_from_then_on(database_url):
+    import json
+
+    import falcon.testing
+
+    from app.http.app import create_app
+    from app.settings import Settings
+
+    token = run("create-token", "--role", "staff", "--name", "leaver", database_url=database_url)
+    headers = {"Authorization": f"Bearer {token.stdout.strip()}"}
+    client = falcon.testing.TestClient(create_app(Settings(database_url=database_url)))
+    assert client.simulate_get("/api/v1/learners/1", headers=headers).status_code == 404
+    (listed,) = json.loads(run("list-tokens", "--json", database_url=database_url).stdout)
+    assert listed["name"] == "leaver" and "token_hash" not in listed
+
+    dry = run("revoke-token", "--id", str(listed["id"]), database_url=database_url, check=False)
+    assert dry.returncode == 1 and "dry run" in dry.stderr
+    assert client.simulate_get("/api/v1/learners/1", headers=headers).status_code == 404
+
+    done = run(
+        "revoke-token", "--token", headers["Authorization"][7:], "--yes", database_url=database_url
+    )
+    assert f"revoked token {listed['id']}" in done.stdout
+    assert client.simulate_get("/api/v1/learners/1", headers=headers).status_code == 401
+    again = run("revoke-token", "--id", str(listed["id"]), "--yes", database_url=database_url)
+    assert "nothing to do" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--id", "99"], "no such token"),
+        (["--token", "cp_unknown"], "no such token"),
+        (["--id", "1", "--token", "cp_x"], "not both"),
+        ([], "not both"),
+    ],
+)
+def test_revoking_an_unknown_token_is_a_clear_error(database_url, args, words):
+    result = run("revoke-token", *args, database_url=database_url, check=False)
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_purge_idempotency_is_a_dry_run_without_yes(database_url):
+    assert "dry run: would delete 0" in run("purge-idempotency", database_url=database_url).stdout
+    assert "deleted 0" in run("purge-idempotency", "--yes", database_url=database_url).stdout

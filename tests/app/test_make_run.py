@@ -1,10 +1,13 @@
-"""`make run` on a fresh SQLite file: the served app is ready, and a minted token works."""
+"""`make run` on a fresh SQLite file: the served app is ready, a minted token works, its
+metrics directory is private to it, and its log carries requests, not probes."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -25,7 +28,18 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_make_run_serves_a_ready_app_that_tokens_can_use(tmp_path):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/run.db", "APP_WORKERS": "2"}
+    tmp = tmp_path / "tmp"
+    # What an earlier server (another user's, say) left at the old predictable path.
+    stranger = tmp / f"campus-metrics-{port}"
+    stranger.mkdir(parents=True)
+    (stranger / "counter_1.db").write_text("not ours")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
+        "APP_WORKERS": "2",
+        "TMPDIR": str(tmp),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = (tmp_path / "run.log").open("w")
     server = subprocess.Popen(
         ["make", "--no-print-directory", "run", f"PORT={port}"],
@@ -48,6 +62,11 @@ def test_make_run_serves_a_ready_app_that_tokens_can_use(tmp_path):
             assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()
             time.sleep(0.5)
         assert "Staff token: cp_" in (tmp_path / "run.log").read_text()
+        private = [d for d in tmp.iterdir() if d != stranger]
+        assert len(private) == 1 and private[0].name.startswith("campus-metrics-")
+        assert stat.S_IMODE(private[0].stat().st_mode) == 0o700
+        for _ in range(5):
+            requests.get(f"{base}/readyz", timeout=10)
         token = subprocess.run(
             [sys.executable, "-m", "app", "create-token", "--role", "staff", "--name", "smoke"],
             env=env,
@@ -101,3 +120,14 @@ def test_make_run_serves_a_ready_app_that_tokens_can_use(tmp_path):
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+    assert not private[0].exists(), "the instance's metrics directory goes with it"
+    assert (stranger / "counter_1.db").read_text() == "not ours"
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "run.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    assert not [line for line in lines if line.get("logger", "").startswith("alembic")]
+    probes = [line for line in lines if line.get("route") in ("/readyz", "/healthz", "/metrics")]
+    assert not probes, "probes and scrapes are logged at DEBUG only"
+    assert any(line.get("route") == "/api/v1/enrolments" for line in lines)

@@ -14,7 +14,7 @@ class Activities(Resource):
 
 class Activity(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, activity_id: int) -> None:
-        self.read(resp, lambda conn: service.get_activity(conn, activity_id))
+        self.read(req, resp, lambda conn: service.get_activity(conn, activity_id))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, activity_id: int) -> None:
         body = self.body(req, "ActivityPatch")
@@ -27,4 +27,6 @@ class Activity(Resource):
 class ActivityParticipants(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, activity_id: int) -> None:
         limit, after = page_params(req)
-        self.read(resp, lambda conn: service.list_participants(conn, activity_id, limit, after))
+        self.read(
+            req, resp, lambda conn: service.list_participants(conn, activity_id, limit, after)
+        )

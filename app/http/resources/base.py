@@ -10,11 +10,11 @@ import falcon
 from sqlalchemy import Connection, Engine
 
 from app.domain.errors import InvalidInput
+from app.domain.pages import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
 from app.http.body import checked, read_json
-from app.http.idempotency import complete
-from app.services.pages import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
+from app.http.readiness import Readiness
+from app.services import transactions
 from app.settings import Settings
-from app.store.engine import read_transaction, write_transaction
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Deps:
     settings: Settings
     engine: Engine
     contract: dict[str, Any]
+    readiness: Readiness
 
 
 class Resource:
@@ -40,16 +41,15 @@ class Resource:
         status: int = 200,
     ) -> None:
         """Run `work` in one write transaction and answer its result with `status`."""
-        with write_transaction(self.deps.engine) as conn:
-            result = work(conn)
-            complete(conn, req, status, result)
+        result = transactions.write(req.context.db, work, req.context.get("idempotency"), status)
         resp.status = falcon.code_to_http_status(status)
         resp.media = result
 
-    def read(self, resp: falcon.Response, work: Callable[[Connection], Any]) -> None:
+    def read(
+        self, req: falcon.Request, resp: falcon.Response, work: Callable[[Connection], Any]
+    ) -> None:
         """Run `work` in one read transaction and answer its result."""
-        with read_transaction(self.deps.engine) as conn:
-            resp.media = work(conn)
+        resp.media = transactions.read(req.context.db, work)
 
 
 def page_params(req: falcon.Request) -> tuple[int, int]:

@@ -29,7 +29,7 @@ class EmployerRequest(Resource):
             ensure_organisation_access(req, service.request_organisation(conn, request_id))
             return service.get_request(conn, request_id)
 
-        self.read(resp, work)
+        self.read(req, resp, work)
 
 
 class RequestValidation(Resource):

@@ -39,7 +39,9 @@ class EnrolmentBatch(Resource):
 class Enrolment(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
         self.read(
-            resp, _owned(req, enrolment_id, lambda conn: service.get_enrolment(conn, enrolment_id))
+            req,
+            resp,
+            _owned(req, enrolment_id, lambda conn: service.get_enrolment(conn, enrolment_id)),
         )
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
@@ -56,6 +58,7 @@ class EnrolmentParticipations(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
         limit, after = page_params(req)
         self.read(
+            req,
             resp,
             _owned(
                 req,
@@ -70,5 +73,7 @@ class EnrolmentEligibility(Resource):
         self, req: falcon.Request, resp: falcon.Response, enrolment_id: int, activity_id: int
     ) -> None:
         self.read(
-            resp, _owned(req, enrolment_id, lambda conn: explain(conn, enrolment_id, activity_id))
+            req,
+            resp,
+            _owned(req, enrolment_id, lambda conn: explain(conn, enrolment_id, activity_id)),
         )

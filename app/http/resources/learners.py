@@ -17,11 +17,11 @@ class Learners(Resource):
 class Learner(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, learner_id: int) -> None:
         ensure_learner_access(req, learner_id)
-        self.read(resp, lambda conn: get_learner(conn, learner_id))
+        self.read(req, resp, lambda conn: get_learner(conn, learner_id))
 
 
 class LearnerEnrolments(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, learner_id: int) -> None:
         ensure_learner_access(req, learner_id)
         limit, after = page_params(req)
-        self.read(resp, lambda conn: list_learner_enrolments(conn, learner_id, limit, after))
+        self.read(req, resp, lambda conn: list_learner_enrolments(conn, learner_id, limit, after))

@@ -19,7 +19,7 @@ class Organisations(Resource):
 class Organisation(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, organisation_id: int) -> None:
         ensure_organisation_access(req, organisation_id)
-        self.read(resp, lambda conn: get_organisation(conn, organisation_id))
+        self.read(req, resp, lambda conn: get_organisation(conn, organisation_id))
 
 
 class OrganisationRequests(Resource):
@@ -27,5 +27,5 @@ class OrganisationRequests(Resource):
         ensure_organisation_access(req, organisation_id)
         limit, after = page_params(req)
         self.read(
-            resp, lambda conn: list_organisation_requests(conn, organisation_id, limit, after)
+            req, resp, lambda conn: list_organisation_requests(conn, organisation_id, limit, after)
         )

@@ -12,4 +12,4 @@ class ValidationRules(Resource):
         self.write(req, resp, lambda conn: create_rule(conn, body), 201)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self.read(resp, list_rules)
+        self.read(req, resp, list_rules)

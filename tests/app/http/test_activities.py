@@ -87,6 +87,25 @@ def test_started_activity_cannot_be_deleted_and_keeps_history(client, staff):
     assert enrolment
 
 
+def test_patching_a_started_activity_into_the_future_is_409_and_keeps_history(client, staff):
+    from datetime import timedelta
+
+    from app import clock
+
+    school = School(client, staff)
+    enrolled = school.enrol()["id"]
+    lecture = school.activity()["id"]
+    clock.set_now(clock.now() + timedelta(days=365))  # the lecture is now history
+    refused = client.simulate_patch(
+        f"/api/v1/activities/{lecture}",
+        headers=staff,
+        json={"starts_at": "2030-01-01T08:00:00Z", "ends_at": "2030-01-01T10:00:00Z"},
+    )
+    assert refused.status_code == 409
+    assert refused.json["errors"][0]["field"] == "starts_at"
+    assert school.participants(lecture) == {enrolled: "active"}
+
+
 def test_deleting_a_future_activity_removes_its_participations(client, staff):
     school = School(client, staff)
     school.enrol()

@@ -146,20 +146,30 @@ def test_requests_and_sql_are_traced(settings, engine, staff):
     assert sql, [s.name for s in spans]
 
 
-def test_access_log_is_one_json_object_per_line(client):
+def _access_log(client, level: str) -> list[dict]:
     buffer = io.StringIO()
-    configure_logging("INFO", stream=buffer)
+    configure_logging(level, stream=buffer)
     try:
         client.simulate_get("/healthz")
+        client.simulate_get("/readyz")
+        client.simulate_get("/api/v1/learners/1")
     finally:
         structlog.reset_defaults()
         logging.getLogger().handlers.clear()
     lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
-    request = [line for line in lines if line.get("event") == "request"][-1]
-    assert (
-        request["route"] == "/healthz" and request["status"] == 200 and request["level"] == "info"
-    )
+    return [line for line in lines if line.get("event") == "request"]
+
+
+def test_access_log_is_one_json_object_per_line(client):
+    (request,) = _access_log(client, "INFO")
+    assert request["route"] == "/api/v1/learners/{learner_id}" and request["status"] == 401
+    assert request["level"] == "info"
     assert "duration_ms" in request and "request_id" in request
+
+
+def test_probes_are_logged_at_debug_only(client):
+    routes = {(line["route"], line["level"]) for line in _access_log(client, "DEBUG")}
+    assert {("/healthz", "debug"), ("/readyz", "debug")} <= routes
 
 
 @pytest.mark.parametrize("url", ["mysql://x/y", "not a url at all"])

@@ -234,3 +234,160 @@ def test_participations_always_equal_the_eligible_learners(engine, data):
         apply(engine, kind, arg, state)
         with read_transaction(engine) as conn:
             check(before, load(conn), kind, arg)
+
+
+# Explicit histories at the boundaries DOMAIN.md names, beside the random ones: activities
+# that have started (history), full capacity and the waitlist order.
+
+BOUNDARY_SCHOOL = {
+    "programme": {"code": "B", "label": "x"},
+    "version": {"code": "B-1", "label": "x", "curriculum_period": "2024-2029"},
+    "steps": [
+        {
+            "code": "S0",
+            "label": "x",
+            "year_index": 1,
+            "groups": [{"code": "G0", "label": "x"}, {"code": "G1", "label": "x"}],
+            "elements": [{"code": "E00", "label": "x", "kind": "unit", "optional": False}],
+        }
+    ],
+}
+
+
+class History:
+    """A scripted history: every step is checked against the oracle like a random one."""
+
+    def __init__(self, engine: Engine) -> None:
+        reset(engine)
+        clock.set_now(NOW)
+        self.engine = engine
+        with write_transaction(engine) as conn:
+            self.ids = curricula.import_curriculum(conn, BOUNDARY_SCHOOL)
+            self.learners = [
+                learners.create_learner(
+                    conn,
+                    {
+                        "external_id": f"B{i}",
+                        "first_name": "a",
+                        "last_name": "b",
+                        "email": f"b{i}@example.org",
+                    },
+                )["id"]
+                for i in range(4)
+            ]
+
+    def do(self, label: str, work: Any, refused: str | None = None) -> Any:
+        """Run `work(conn)`; when `refused` names a field, it must be refused with 409 on it."""
+        with read_transaction(self.engine) as conn:
+            before = load(conn)
+        result = None
+        try:
+            with write_transaction(self.engine) as conn:
+                result = work(conn)
+            assert refused is None, f"{label}: should have been refused on {refused}"
+        except DomainError as exc:
+            assert refused is not None, f"{label}: refused unexpectedly: {exc.detail}"
+            assert exc.status == 409 and exc.errors[0].field == refused, (label, exc.detail)
+        with read_transaction(self.engine) as conn:
+            after = load(conn)
+        check(before, after, label, None)
+        return result
+
+    def enrol(self, learner: int, group: str | None = None) -> int:
+        body = {
+            "learner_id": self.learners[learner],
+            "step_id": self.ids["steps"]["S0"],
+            "academic_year": YEARS[0],
+            "start_date": "2026-08-01",
+            "groups": [self.ids["groups"][f"S0/{group}"]] if group else [],
+        }
+        return self.do(f"enrol {learner}", lambda c: enrolments.create_enrolment(c, body))["id"]
+
+    def activity(self, hours_from_now: int, capacity: int | None = None) -> int:
+        start = clock.now() + timedelta(hours=hours_from_now)
+        body = {
+            "element_id": self.ids["elements"]["E00"],
+            "academic_year": YEARS[0],
+            "kind": "lecture",
+            "group_id": None,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat(),
+            "capacity": capacity,
+        }
+        return self.do("activity", lambda c: activities.create_activity(c, body))["id"]
+
+    def participants(self, activity_id: int) -> dict[int, str]:
+        with read_transaction(self.engine) as conn:
+            world = load(conn)
+        return actual_participants(world, activity_id)
+
+
+def test_a_started_activity_refuses_every_change_to_who_took_part(engine):
+    history = History(engine)
+    first, second = history.enrol(0, "G0"), history.enrol(1, "G1")
+    lecture = history.activity(hours_from_now=1)
+    clock.set_now(clock.now() + timedelta(hours=2))  # the lecture has started
+    taken = history.participants(lecture)
+    assert set(taken) == {first, second}
+    future = clock.now() + timedelta(hours=100)
+    moved = {"starts_at": future.isoformat(), "ends_at": (future + timedelta(hours=2)).isoformat()}
+    group = history.ids["groups"]["S0/G0"]
+    update = activities.update_activity
+    history.do(
+        "start moved into the future, group changed",
+        lambda c: update(c, lecture, {**moved, "group_id": group}),
+        refused="starts_at",
+    )
+    history.do("start moved into the future", lambda c: update(c, lecture, moved), "starts_at")
+    history.do("group changed", lambda c: update(c, lecture, {"group_id": group}), "group_id")
+    history.do("capacity lowered", lambda c: update(c, lecture, {"capacity": 1}), "capacity")
+    later_end = (clock.now() + timedelta(hours=5)).isoformat()
+    history.do("end moved", lambda c: update(c, lecture, {"ends_at": later_end}))
+    earlier = (NOW - timedelta(hours=1)).isoformat()
+    history.do("start corrected in the past", lambda c: update(c, lecture, {"starts_at": earlier}))
+    history.do("same group again", lambda c: update(c, lecture, {"group_id": None}))
+    history.do("cancel", lambda c: enrolments.cancel_enrolment(c, second))
+    exempt = {"exemptions": [history.ids["elements"]["E00"]]}
+    history.do("exemption", lambda c: enrolments.update_enrolment(c, first, exempt))
+    history.do("delete", lambda c: activities.delete_activity(c, lecture), "activity_id")
+    assert history.participants(lecture) == taken
+
+
+def test_a_start_moved_into_the_past_cannot_carry_a_change_of_who_takes_part(engine):
+    history = History(engine)
+    history.enrol(0, "G0")
+    lecture = history.activity(hours_from_now=10)
+    past = (clock.now() - timedelta(hours=1)).isoformat()
+    group = history.ids["groups"]["S0/G1"]
+    history.do(
+        "start into the past with a new group",
+        lambda c: activities.update_activity(c, lecture, {"starts_at": past, "group_id": group}),
+        refused="group_id",
+    )
+    history.do(
+        "start into the past alone",
+        lambda c: activities.update_activity(c, lecture, {"starts_at": past}),
+    )
+
+
+def test_full_capacity_waitlists_in_arrival_order_and_frees_seats_to_the_earliest(engine):
+    history = History(engine)
+    lecture = history.activity(hours_from_now=10, capacity=1)
+    arrivals = [history.enrol(i) for i in range(4)]
+    assert history.participants(lecture) == {
+        arrivals[0]: "active",
+        **{e: "waitlisted" for e in arrivals[1:]},
+    }
+    history.do("cancel the seated", lambda c: enrolments.cancel_enrolment(c, arrivals[0]))
+    assert history.participants(lecture)[arrivals[1]] == "active"
+    update = activities.update_activity
+    history.do("capacity raised", lambda c: update(c, lecture, {"capacity": 3}))
+    assert set(history.participants(lecture).values()) == {"active"}
+    history.do("capacity lowered", lambda c: update(c, lecture, {"capacity": 1}))
+    assert history.participants(lecture) == {
+        arrivals[1]: "active",
+        arrivals[2]: "waitlisted",
+        arrivals[3]: "waitlisted",
+    }
+    history.do("capacity zero", lambda c: update(c, lecture, {"capacity": 0}))
+    assert set(history.participants(lecture).values()) == {"waitlisted"}

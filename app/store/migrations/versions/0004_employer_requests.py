@@ -1,7 +1,7 @@
 """Employer requests: organisations, requests and their employees, validation rules, outbox.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 10:35:40.681105
 """
 
@@ -13,8 +13,9 @@ from alembic import op
 from app.store.types import UtcDateTime
 
 revision: str = "0004"
-# The chain after 0001 is set when the branches are integrated.
-down_revision: str | None = "0001"
+# Follows the newest revision on main when this branch last merged it (0002); the chain is
+# set again when the branches are integrated.
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

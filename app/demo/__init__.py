@@ -1,0 +1,1 @@
+"""The demo school that `make run` serves."""
