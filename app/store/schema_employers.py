@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 
-from app.store.schema import metadata
+from app.store.metadata import metadata
 from app.store.types import Id, UtcDateTime
 
 organisation = Table(
