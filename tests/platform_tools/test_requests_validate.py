@@ -30,7 +30,10 @@ __all__ = ["engine", "frozen_clock", "postgres_url", "settings", "sqlite_templat
 
 @pytest.fixture(autouse=True)
 def restore_logging():
-    """A CLI run points the logs at its runner's stderr, closed afterwards: restore them."""
+    """A CLI run points the logs at its runner's stderr, closed afterwards: start from, and
+    leave, the defaults, whatever ran before."""
+    structlog.reset_defaults()
+    logging.getLogger().handlers[:] = []
     yield
     structlog.reset_defaults()
     logging.getLogger().handlers[:] = []
