@@ -5,7 +5,6 @@ setting stops the run with one line naming the key (pulumi.RunError prints no tr
 """
 
 import pulumi
-from campus_infra.app import CampusApp
 from campus_infra.config import PROJECT, ConfigError, configured_keys, parse_stack_config
 from campus_infra.database import Database
 from campus_infra.gitops import GitOps
@@ -15,6 +14,7 @@ from campus_infra.namespaces import Namespaces
 from campus_infra.network import NetworkPolicies
 from campus_infra.policy_files import PolicyFileError
 from campus_infra.security import Security
+from campus_infra.versions import VersionFileError
 
 try:
     config = parse_stack_config(pulumi.Config(PROJECT).get, configured_keys())
@@ -23,12 +23,11 @@ try:
     NetworkPolicies("network-policies", config, ns)
     monitoring = Monitoring("monitoring", config, ns)
     Database("database", config, ns, monitoring.crds)
-    CampusApp("app", config, ns, monitoring.crds)
-    Security("security", config, ns)
-    GitOps("gitops", config, ns)
+    Security("security", config, ns, monitoring.crds)
+    GitOps("gitops", config, ns, monitoring.crds)
     if config.loadgen.enabled:
         LoadGenerator("load-generator", config, ns)
-except (ConfigError, PolicyFileError) as error:
+except (ConfigError, PolicyFileError, VersionFileError) as error:
     raise pulumi.RunError(str(error)) from None
 
 pulumi.export("site", config.site)

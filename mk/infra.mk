@@ -3,6 +3,7 @@
 #   make render [IMAGE=registry/campus/app@sha256:...]   build/manifests/<stack>/ for every stack
 #   make check-manifests                                 schemas and checkov over build/manifests
 #   make test-infra                                      the infra tests alone
+#   make refresh-schemas [GIT_MIRRORS=DIR]               re-vendor infra/schemas/ (SOURCES.yaml)
 CHECKOV_VENV := $(TOOLS)/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_REQUIREMENTS := infra/tools/checkov-requirements.txt
@@ -10,10 +11,12 @@ CHECKOV_REQUIREMENTS := infra/tools/checkov-requirements.txt
 SETUP_TARGETS += $(CHECKOV_VENV)/.installed
 LINT_TARGETS += lint-infra
 
-# Kubernetes version whose schemas the manifests must match (kubernetes-validate ships it).
-KUBERNETES_VERSION := 1.33.0
+# Kubernetes version whose schemas the manifests must match (kubernetes-validate ships it):
+# the cluster's minor, from the one value shared with the playbooks.
+KUBERNETES_VERSION = $(shell sed -n 's/^campus_kubernetes_version: "\(1\.[0-9]*\)\..*"/\1.0/p' \
+	playbooks/group_vars/all/kubernetes.yml)
 
-.PHONY: render check-manifests test-infra lint-infra checkov-requirements
+.PHONY: render check-manifests test-infra lint-infra checkov-requirements refresh-schemas
 
 # checkov pins an old `packaging` that pulumi cannot share: it gets its own venv, rebuilt
 # only when its pinned requirements change. `--python` names the venv: the main Makefile
@@ -37,11 +40,17 @@ render: install
 # by the tests' own assertions) and checkov, offline.
 check-manifests: render $(CHECKOV_VENV)/.installed
 	$(BIN)/kubernetes-validate --strict -k $(KUBERNETES_VERSION) --quiet --no-warn \
-		$$(find build/manifests -name '*.yaml' | sort)
-	for stack in build/manifests/*/; do \
-		BC_SKIP_MAPPING=TRUE $(CHECKOV) -d $$stack --framework kubernetes --quiet --compact \
-			--skip-download || exit 1; \
+		$$(find build/manifests build/platform -name '*.yaml' | sort)
+	for stack in $$(ls build/manifests); do \
+		BC_SKIP_MAPPING=TRUE $(CHECKOV) -d build/manifests/$$stack -d build/platform/$$stack \
+			--framework kubernetes --quiet --compact --skip-download || exit 1; \
 	done
+
+# The upstream CRD schemas, chart values and kube-bench mapping the tests check against,
+# at the versions charts.py pins (edit infra/schemas/SOURCES.yaml with a pin, then run this).
+# GIT_MIRRORS=DIR reads local clones (DIR/<owner>+<name>/repo) instead of GitHub.
+refresh-schemas: install
+	$(BIN)/python infra/tools/refresh_schemas.py $(if $(GIT_MIRRORS),--git-mirrors $(GIT_MIRRORS))
 
 lint-infra: install
 	$(BIN)/hadolint Containerfile

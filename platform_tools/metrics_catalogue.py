@@ -29,7 +29,12 @@ SOURCE_ARCHIVE = "platform-tools archive exam-period"
 SOURCE_KUBE_BENCH = "platform-tools kube-bench gate"
 SOURCE_OUTBOX = "platform-tools outbox dispatch"
 SOURCE_VALIDATE = "platform-tools requests validate"
+SOURCE_OPS_COMMANDS = "platform-tools year, curriculum and runbook commands"
 SOURCE_CNPG = "CloudNativePG instance manager exporter (port 9187, default monitoring queries)"
+SOURCE_BARMAN_CLOUD = (
+    "CloudNativePG Barman Cloud plugin, through the primary's instance manager exporter "
+    "(port 9187; plugin-barman-cloud internal/cnpgi/instance/metrics.go)"
+)
 SOURCE_POSTGRES_EXPORTER = "prometheus-community/postgres_exporter (single hosts)"
 SOURCE_FALCO = "Falco native metrics (webserver.prometheus_metrics_enabled, rules_counters_enabled)"
 SOURCE_KSM = "kube-state-metrics (kube-prometheus-stack)"
@@ -99,6 +104,14 @@ OPS_METRICS: tuple[MetricSpec, ...] = (
         "campus_backup_last_verify_timestamp_seconds",
         "gauge",
         "Unix time at which the last backup verification finished.",
+        SOURCE_BACKUP,
+        ["database"],
+    ),
+    _spec(
+        "campus_backup_last_restore_duration_seconds",
+        "gauge",
+        "Seconds the restore drill of the last verification took to restore the backup into a "
+        "scratch database (the recovery time objective measured).",
         SOURCE_BACKUP,
         ["database"],
     ),
@@ -204,6 +217,43 @@ OPS_METRICS: tuple[MetricSpec, ...] = (
         "Unix time at which the last successful validator run from the CLI finished.",
         SOURCE_VALIDATE,
     ),
+    # Rollovers and runbooks: one series per command (e.g. "year rollover", "runbook drain").
+    _spec(
+        "campus_ops_last_run_timestamp_seconds",
+        "gauge",
+        "Unix time at which the command last finished, successfully or not.",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
+    ),
+    _spec(
+        "campus_ops_last_success_timestamp_seconds",
+        "gauge",
+        "Unix time at which the command last finished successfully (exit 0).",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
+    ),
+    _spec(
+        "campus_ops_last_run_success",
+        "gauge",
+        "1 when the last run of the command exited 0, 0 otherwise.",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
+    ),
+    _spec(
+        "campus_ops_last_duration_seconds",
+        "gauge",
+        "Wall-clock duration of the last run of the command.",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
+    ),
+    _spec(
+        "campus_ops_last_changed_objects",
+        "gauge",
+        "Objects the last run changed (activities created, versions published, pods evicted); "
+        "0 for a dry run.",
+        SOURCE_OPS_COMMANDS,
+        ["command"],
+    ),
 )
 
 EXPORTER_METRICS: tuple[MetricSpec, ...] = (
@@ -235,6 +285,19 @@ EXPORTER_METRICS: tuple[MetricSpec, ...] = (
         "PostgreSQL settings, one series per setting name (e.g. max_connections).",
         SOURCE_CNPG,
         ["name"],
+    ),
+    # CloudNativePG backups through the Barman Cloud plugin: 0 until a first backup exists.
+    _spec(
+        "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
+        "gauge",
+        "The last available backup as a unix timestamp.",
+        SOURCE_BARMAN_CLOUD,
+    ),
+    _spec(
+        "barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp",
+        "gauge",
+        "The last failed backup as a unix timestamp.",
+        SOURCE_BARMAN_CLOUD,
     ),
     # postgres_exporter (single hosts provisioned by the playbooks).
     _spec(

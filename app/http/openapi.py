@@ -11,6 +11,7 @@ from app import __version__
 from app.http.schemas import DATE, ID, INSTANT, REQUESTS, YEARS
 
 if TYPE_CHECKING:
+    from app.http.operations import Op
     from app.http.routes import Route
 
 _COUNT = {"type": "integer", "minimum": 0}
@@ -206,81 +207,84 @@ def _problem(status: int) -> dict[str, Any]:
     }
 
 
+_PAGE_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+    },
+    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+]
+
+
+def _operation(route: Route, method: str, op: Op) -> dict[str, Any]:
+    """One operation: its answer, parameters, body, access and problem answers."""
+    content_type = "text/plain" if op.response == "Metrics" else "application/json"
+    operation: dict[str, Any] = {
+        "summary": op.summary,
+        "operationId": f"{method.lower()}_{route.resource.__name__}",
+        "responses": {
+            str(op.status): {
+                "description": "OK",
+                "content": {
+                    content_type: {"schema": {"$ref": f"#/components/schemas/{op.response}"}}
+                },
+            }
+        },
+    }
+    parameters = [
+        {"name": n, "in": "path", "required": True, "schema": ID}
+        for n in re.findall(r"\{(\w+)\}", route.path)
+    ] + (_PAGE_PARAMETERS if op.paged else [])
+    if op.request:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{op.request}"}}
+            },
+        }
+    statuses = _access(operation, parameters, method, op)
+    if parameters:
+        operation["parameters"] = parameters
+    for status in sorted(statuses):
+        operation["responses"][str(status)] = _problem(status)
+    return operation
+
+
+def _access(
+    operation: dict[str, Any], parameters: list[dict[str, Any]], method: str, op: Op
+) -> set[int]:
+    """Who may call the operation (security, description, the Idempotency-Key header) and the
+    problem statuses that follow from it."""
+    if op.roles:
+        operation["security"] = [{"bearer": []}]
+        operation["description"] = f"Roles: {', '.join(op.roles)}."
+        statuses = {400, 401, 403, 503, *op.errors}
+        if method == "POST":
+            statuses |= {409, 422}
+            parameters.append(_IDEMPOTENCY)
+        return statuses
+    if op.public:
+        # Anonymous callers have no token to key a replay on: retries rely on the
+        # operation's own unique keys instead.
+        operation["security"] = []
+        operation["description"] = "Public: no token."
+        return {400, 503, *op.errors} | ({409, 422} if method == "POST" else set())
+    return set(op.errors)
+
+
 def spec(routes: Iterable[Route]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `routes`."""
     schemas: dict[str, Any] = {}
     for name, schema in REQUESTS.items():
         schemas[name] = _hoist_defs(schema, schemas)
     schemas.update(RESPONSES)
-    paths: dict[str, Any] = {}
-    for route in routes:
-        item: dict[str, Any] = {}
-        params = [
-            {"name": n, "in": "path", "required": True, "schema": ID}
-            for n in re.findall(r"\{(\w+)\}", route.path)
-        ]
-        for method, op in route.ops.items():
-            content_type = "text/plain" if op.response == "Metrics" else "application/json"
-            operation: dict[str, Any] = {
-                "summary": op.summary,
-                "operationId": f"{method.lower()}_{route.resource.__name__}",
-                "responses": {
-                    str(op.status): {
-                        "description": "OK",
-                        "content": {
-                            content_type: {
-                                "schema": {"$ref": f"#/components/schemas/{op.response}"}
-                            }
-                        },
-                    }
-                },
-            }
-            if params or op.paged:
-                operation["parameters"] = params + (
-                    [
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": 1000,
-                                "default": 100,
-                            },
-                        },
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                    ]
-                    if op.paged
-                    else []
-                )
-            if op.request:
-                operation["requestBody"] = {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": f"#/components/schemas/{op.request}"}
-                        }
-                    },
-                }
-            if op.roles:
-                operation["security"] = [{"bearer": []}]
-                operation["description"] = f"Roles: {', '.join(op.roles)}."
-                statuses = {400, 401, 403, 503, *op.errors}
-                if method == "POST":
-                    statuses |= {409, 422}
-                    operation["parameters"] = [*operation.get("parameters", []), _IDEMPOTENCY]
-            elif op.public:
-                # Anonymous callers have no token to key a replay on: retries rely on the
-                # operation's own unique keys instead.
-                operation["security"] = []
-                operation["description"] = "Public: no token."
-                statuses = {400, 503, *op.errors} | ({409, 422} if method == "POST" else set())
-            else:
-                statuses = set(op.errors)
-            for status in sorted(statuses):
-                operation["responses"][str(status)] = _problem(status)
-            item[method.lower()] = operation
-        paths[route.path] = item
+    paths = {
+        route.path: {
+            method.lower(): _operation(route, method, op) for method, op in route.ops.items()
+        }
+        for route in routes
+    }
     return {
         "openapi": "3.1.0",
         "info": {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -37,51 +38,63 @@ def check_selections(conn: Connection, selections: list[Selection]) -> list[Fiel
     )
     errors: list[FieldError] = []
     for sel in selections:
+        errors += _repeated_ids(sel)
+        errors += _groups_outside_the_step(sel, groups)
+        errors += _bad_choices(sel, elements, limits)
+        errors += _exemptions_outside_the_step(sel, elements)
+    return errors
+
+
+def _repeated_ids(sel: Selection) -> list[FieldError]:
+    return [
+        FieldError(f"{sel.prefix}{key}", "an id is listed twice")
         for key, ids in (
             ("groups", sel.groups),
             ("choices", sel.choices),
             ("exemptions", sel.exemptions),
-        ):
-            if len(set(ids)) != len(ids):
-                errors.append(FieldError(f"{sel.prefix}{key}", "an id is listed twice"))
-        for i, gid in enumerate(sel.groups):
-            group = groups.get(gid)
-            if group is None or group.step_id != sel.step_id:
-                errors.append(
-                    FieldError(f"{sel.prefix}groups[{i}]", f"no group {gid} in step {sel.step_id}")
+        )
+        if len(set(ids)) != len(ids)
+    ]
+
+
+def _groups_outside_the_step(sel: Selection, groups: dict[int, Any]) -> list[FieldError]:
+    return [
+        FieldError(f"{sel.prefix}groups[{i}]", f"no group {gid} in step {sel.step_id}")
+        for i, gid in enumerate(sel.groups)
+        if (group := groups.get(gid)) is None or group.step_id != sel.step_id
+    ]
+
+
+def _bad_choices(
+    sel: Selection, elements: dict[int, Any], limits: dict[int, Any]
+) -> list[FieldError]:
+    """Choices must be optional elements of the step, within each choice group's maximum."""
+    errors: list[FieldError] = []
+    per_group: Counter[int] = Counter()
+    for i, eid in enumerate(sel.choices):
+        el = elements.get(eid)
+        field = f"{sel.prefix}choices[{i}]"
+        if el is None or el.step_id != sel.step_id:
+            errors.append(FieldError(field, f"no element {eid} in step {sel.step_id}"))
+        elif not el.optional:
+            errors.append(FieldError(field, f"element {eid} is mandatory, not a choice"))
+        elif el.choice_group_id:
+            per_group[el.choice_group_id] += 1
+    for cg_id, count in per_group.items():
+        limit = limits[cg_id]
+        if count > limit.max_choices:
+            errors.append(
+                FieldError(
+                    f"{sel.prefix}choices",
+                    f"choice group {limit.code} allows at most {limit.max_choices}",
                 )
-        per_group: Counter[int] = Counter()
-        for i, eid in enumerate(sel.choices):
-            el = elements.get(eid)
-            if el is None or el.step_id != sel.step_id:
-                errors.append(
-                    FieldError(
-                        f"{sel.prefix}choices[{i}]", f"no element {eid} in step {sel.step_id}"
-                    )
-                )
-            elif not el.optional:
-                errors.append(
-                    FieldError(
-                        f"{sel.prefix}choices[{i}]", f"element {eid} is mandatory, not a choice"
-                    )
-                )
-            elif el.choice_group_id:
-                per_group[el.choice_group_id] += 1
-        for cg_id, count in per_group.items():
-            limit = limits[cg_id]
-            if count > limit.max_choices:
-                errors.append(
-                    FieldError(
-                        f"{sel.prefix}choices",
-                        f"choice group {limit.code} allows at most {limit.max_choices}",
-                    )
-                )
-        for i, eid in enumerate(sel.exemptions):
-            el = elements.get(eid)
-            if el is None or el.step_id != sel.step_id:
-                errors.append(
-                    FieldError(
-                        f"{sel.prefix}exemptions[{i}]", f"no element {eid} in step {sel.step_id}"
-                    )
-                )
+            )
     return errors
+
+
+def _exemptions_outside_the_step(sel: Selection, elements: dict[int, Any]) -> list[FieldError]:
+    return [
+        FieldError(f"{sel.prefix}exemptions[{i}]", f"no element {eid} in step {sel.step_id}")
+        for i, eid in enumerate(sel.exemptions)
+        if (el := elements.get(eid)) is None or el.step_id != sel.step_id
+    ]

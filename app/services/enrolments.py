@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -12,7 +13,7 @@ from app import clock
 from app.domain import values
 from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
 from app.domain.pages import page
-from app.propagation.propagate import propagate
+from app.propagation.propagate import Outcome, propagate
 from app.propagation.scope import Scope
 from app.services.enrolment_rules import Selection, check_selections
 from app.services.references import rows_by_id
@@ -52,10 +53,28 @@ def create_enrolments(conn: Connection, items: list[dict[str, Any]]) -> dict[str
     return {"ids": ids, "participations_created": outcome.created, "waitlisted": outcome.waitlisted}
 
 
-def _create(conn: Connection, items: list[dict[str, Any]], *, batch: bool):  # type: ignore[no-untyped-def]
+def _create(
+    conn: Connection, items: list[dict[str, Any]], *, batch: bool
+) -> tuple[list[int], Outcome]:
+    """Check every item, insert them all, link their selections, propagate: all or nothing."""
+
     def prefix(i: int) -> str:
         return f"enrolments[{i}]." if batch else ""
 
+    rows = _parse(items, prefix)
+    _check_references(conn, items, rows, prefix)
+    keys = _refuse_repeats(rows, prefix)
+    _refuse_existing(conn, rows, keys, prefix)
+    ids = _insert_enrolments(conn, rows, keys)
+    _insert_selections(conn, ids, items)
+    outcome = propagate(
+        conn, Scope("enrolment_batch" if batch else "enrolment_create", enrolment_ids=ids)
+    )
+    return ids, outcome
+
+
+def _parse(items: list[dict[str, Any]], prefix: Callable[[int], str]) -> list[dict[str, Any]]:
+    """The enrolment rows, with the academic year and start date checked."""
     errors: list[FieldError] = []
     rows: list[dict[str, Any]] = []
     for i, item in enumerate(items):
@@ -74,7 +93,17 @@ def _create(conn: Connection, items: list[dict[str, Any]], *, batch: bool):  # t
             }
         )
     collect(errors)
+    return rows
 
+
+def _check_references(
+    conn: Connection,
+    items: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    prefix: Callable[[int], str],
+) -> None:
+    """Every learner and step exists; every selection fits its step (in three queries)."""
+    errors: list[FieldError] = []
     learners = rows_by_id(conn, learner, (r["learner_id"] for r in rows))
     steps = rows_by_id(conn, step, (r["step_id"] for r in rows))
     selections = []
@@ -88,7 +117,13 @@ def _create(conn: Connection, items: list[dict[str, Any]], *, batch: bool):  # t
     errors.extend(check_selections(conn, selections))
     collect(errors)
 
+
+def _refuse_repeats(
+    rows: list[dict[str, Any]], prefix: Callable[[int], str]
+) -> list[tuple[int, int, str]]:
+    """Each row's (learner, step, year) key; 409 when the batch names one twice."""
     keys = [(r["learner_id"], r["step_id"], r["academic_year"]) for r in rows]
+    errors: list[FieldError] = []
     first_seen: dict[tuple[int, int, str], int] = {}
     for i, key in enumerate(keys):
         if key in first_seen:
@@ -100,8 +135,13 @@ def _create(conn: Connection, items: list[dict[str, Any]], *, batch: bool):  # t
             )
         first_seen.setdefault(key, i)
     collect(errors, Conflict)
-    _refuse_existing(conn, rows, keys, prefix)
+    return keys
 
+
+def _insert_enrolments(
+    conn: Connection, rows: list[dict[str, Any]], keys: list[tuple[int, int, str]]
+) -> list[int]:
+    """Insert every row in one statement; the new ids in the rows' order."""
     new = json_rows(
         conn.dialect.name,
         "new_enrolments",
@@ -135,7 +175,11 @@ def _create(conn: Connection, items: list[dict[str, Any]], *, batch: bool):  # t
             "learner_id", "an active enrolment already exists for this step and year"
         ) from None
     id_of = {(r.learner_id, r.step_id, r.academic_year): r.id for r in inserted}
-    ids = [id_of[key] for key in keys]
+    return [id_of[key] for key in keys]
+
+
+def _insert_selections(conn: Connection, ids: list[int], items: list[dict[str, Any]]) -> None:
+    """The groups, choices and exemptions of every new enrolment, one statement per kind."""
     for key, table, column in LINKS:
         _insert_links(
             conn,
@@ -147,10 +191,6 @@ def _create(conn: Connection, items: list[dict[str, Any]], *, batch: bool):  # t
                 for value in item.get(key, [])
             ],
         )
-    outcome = propagate(
-        conn, Scope("enrolment_batch" if batch else "enrolment_create", enrolment_ids=ids)
-    )
-    return ids, outcome
 
 
 def _selection(prefix: str, step_id: int, item: dict[str, Any]) -> Selection:
@@ -160,8 +200,12 @@ def _selection(prefix: str, step_id: int, item: dict[str, Any]) -> Selection:
 
 
 def _refuse_existing(
-    conn: Connection, rows: list[dict[str, Any]], keys: list[tuple[int, int, str]], prefix
-) -> None:  # type: ignore[no-untyped-def]
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    keys: list[tuple[int, int, str]],
+    prefix: Callable[[int], str],
+) -> None:
+    """409 naming each row whose learner already has an active enrolment in that step and year."""
     wanted = json_rows(
         conn.dialect.name,
         "wanted",

@@ -1,13 +1,17 @@
-"""The enrolment app: migration Job, Deployment, Service, Ingress, HPA and PDB."""
+"""The enrolment app's own manifests: migration Job, Deployment, Service, Ingress, HPA, PDB
+and ServiceMonitor.
+
+Argo CD owns these objects (GitOps, AppProject `campus-app`): `make render` writes them to
+build/manifests/<stack>/, the pipeline publishes them to the deploy repository, and Argo CD
+applies them. Pulumi never creates them, so no two controllers own the same object.
+"""
 
 import hashlib
 from typing import Any
 
-import pulumi
-import pulumi_kubernetes as k8s
-
 from campus_infra import k8s as n
 from campus_infra.config import AppConfig, StackConfig
+from campus_infra.database_client import APP_DB_SECRET, CA_DIR
 
 # Seconds a stopping pod keeps serving after it is removed from the Service endpoints:
 # longer than the ingress controller and kube-proxy take to notice, so no request is sent
@@ -22,13 +26,12 @@ OTEL_ENDPOINT = f"http://{n.OTEL_SERVICE}.{n.NS_MONITORING}.svc:4318"
 
 def _env(app: AppConfig) -> list[dict[str, Any]]:
     return [
-        # From a Secret that ops (or an external-secrets controller) create: the URL holds
-        # the password, so it is never written in stack config or in a manifest.
+        # From the operator's credentials, brought to this namespace by Pulumi
+        # (database_client.py): the URL holds the password and verifies the server's
+        # certificate against the CA mounted at CA_DIR.
         {
             "name": "DATABASE_URL",
-            "valueFrom": {
-                "secretKeyRef": {"name": app.database_secret.name, "key": app.database_secret.key}
-            },
+            "valueFrom": {"secretKeyRef": {"name": APP_DB_SECRET, "key": "uri"}},
         },
         {"name": "APP_WORKERS", "value": str(app.workers)},
         {"name": "APP_THREADS", "value": str(app.threads)},
@@ -48,7 +51,7 @@ def _container(app: AppConfig, args: list[str], probes: bool) -> dict[str, Any]:
         "env": _env(app),
         "resources": app.resources.to_k8s(),
         "securityContext": n.restricted_container_security(),
-        "volumeMounts": [tmp_mount],
+        "volumeMounts": [tmp_mount, {"name": "db-ca", "mountPath": CA_DIR, "readOnly": True}],
     }
     if probes:
         container["ports"] = [{"name": "http", "containerPort": n.APP_PORT, "protocol": "TCP"}]
@@ -81,7 +84,18 @@ def _pod_spec(app: AppConfig, containers: list[dict[str, Any]], restart: str) ->
         "automountServiceAccountToken": False,
         "securityContext": n.restricted_pod_security(),
         "containers": containers,
-        "volumes": [tmp],
+        "volumes": [
+            tmp,
+            # The database server's CA certificate only (sslmode=verify-full checks it).
+            {
+                "name": "db-ca",
+                "secret": {
+                    "secretName": APP_DB_SECRET,
+                    "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                    "defaultMode": 0o444,
+                },
+            },
+        ],
         "restartPolicy": restart,
     }
 
@@ -91,45 +105,70 @@ def migration_job_name(image: str) -> str:
     return "campus-migrate-" + hashlib.sha256(image.encode()).hexdigest()[:10]
 
 
-class CampusApp(pulumi.ComponentResource):
-    """Runs the app in namespace `campus`; the Deployment waits for the migration Job."""
+# Argo CD applies lower waves first and waits for them to be healthy: the service account,
+# then the migration Job (healthy once it has succeeded), then everything else.
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+# The only paths the Ingress publishes: the API. /metrics (scraped inside the cluster),
+# /openapi.json, /healthz and /readyz stay inside, as on the single-host nginx.
+PUBLIC_PATHS = ("/api",)
+# Kinds the app's manifests use: the AppProject allows Argo CD these and nothing else.
+APP_KINDS = (
+    ("", "ServiceAccount"),
+    ("batch", "Job"),
+    ("apps", "Deployment"),
+    ("", "Service"),
+    ("networking.k8s.io", "Ingress"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("policy", "PodDisruptionBudget"),
+    ("monitoring.coreos.com", "ServiceMonitor"),
+)
 
-    def __init__(
-        self,
-        name: str,
-        config: StackConfig,
-        depends: list[pulumi.Resource],
-        monitoring_crds: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("campus:platform:App", name, None, opts)
-        app = config.app
-        child = pulumi.ResourceOptions(parent=self, depends_on=depends)
-        ns = n.NS_APP
-        app_labels = n.labels(n.APP_NAME, "api", **{"campus.example.org/db-client": "true"})
-        skips = n.checkov_skips(
-            **n.DIGEST_SKIP,
-            CKV_K8S_35="the app reads DATABASE_URL from env; the value stays in its Secret",
-        )
 
-        service_account = k8s.core.v1.ServiceAccount(
-            "campus-app",
-            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
-            automount_service_account_token=False,
-            opts=child,
-        )
+def _object(
+    api_version: str,
+    kind: str,
+    name: str,
+    labels: dict[str, str],
+    spec: dict[str, Any] | None = None,
+    annotations: dict[str, str] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": n.NS_APP, "labels": dict(labels)}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    manifest: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+    if spec is not None:
+        manifest["spec"] = spec
+    manifest.update(fields)
+    return manifest
 
-        job_labels = n.labels(
-            "campus-migrate", "migration", **{"campus.example.org/db-client": "true"}
-        )
-        job = k8s.batch.v1.Job(
-            "campus-migrate",
-            metadata={
-                "name": migration_job_name(app.image),
-                "namespace": ns,
-                "labels": job_labels,
-                "annotations": skips,
-            },
+
+def app_manifests(config: StackConfig) -> list[dict[str, Any]]:
+    """Every object of the app, in namespace `campus`, as Argo CD applies them."""
+    app = config.app
+    app_labels = n.labels(n.APP_NAME, "api", **{"campus.example.org/db-client": "true"})
+    app_labels["app.kubernetes.io/managed-by"] = "argocd"
+    skips = n.checkov_skips(
+        **n.DIGEST_SKIP,
+        CKV_K8S_35="the app reads DATABASE_URL from env; the value stays in its Secret",
+    )
+    job_labels = n.labels("campus-migrate", "migration", **{"campus.example.org/db-client": "true"})
+    job_labels["app.kubernetes.io/managed-by"] = "argocd"
+    result = [
+        _object(
+            "v1",
+            "ServiceAccount",
+            n.APP_NAME,
+            app_labels,
+            annotations={SYNC_WAVE: "-2"},
+            automountServiceAccountToken=False,
+        ),
+        _object(
+            "batch/v1",
+            "Job",
+            migration_job_name(app.image),
+            job_labels,
+            annotations={**skips, SYNC_WAVE: "-1"},
             spec={
                 "backoffLimit": 3,
                 "activeDeadlineSeconds": 600,
@@ -138,17 +177,13 @@ class CampusApp(pulumi.ComponentResource):
                     "spec": _pod_spec(app, [_container(app, ["migrate"], probes=False)], "Never"),
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, service_account]),
-        )
-
-        self.deployment = k8s.apps.v1.Deployment(
-            "campus-app",
-            metadata={
-                "name": n.APP_NAME,
-                "namespace": ns,
-                "labels": app_labels,
-                "annotations": skips,
-            },
+        ),
+        _object(
+            "apps/v1",
+            "Deployment",
+            n.APP_NAME,
+            app_labels,
+            annotations=skips,
             spec={
                 "replicas": app.min_replicas,
                 "selector": {"matchLabels": n.selector(n.APP_NAME)},
@@ -159,17 +194,7 @@ class CampusApp(pulumi.ComponentResource):
                 "template": {
                     "metadata": {"labels": app_labels},
                     "spec": {
-                        **_pod_spec(
-                            app,
-                            [
-                                _container(
-                                    app,
-                                    SERVE_ARGS,
-                                    probes=True,
-                                )
-                            ],
-                            "Always",
-                        ),
+                        **_pod_spec(app, [_container(app, SERVE_ARGS, probes=True)], "Always"),
                         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
                         "topologySpreadConstraints": [
                             {
@@ -182,22 +207,22 @@ class CampusApp(pulumi.ComponentResource):
                     },
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, job]),
-        )
-
-        k8s.core.v1.Service(
-            "campus-app",
-            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+        ),
+        _object(
+            "v1",
+            "Service",
+            n.APP_NAME,
+            app_labels,
             spec={
                 "selector": n.selector(n.APP_NAME),
                 "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
             },
-            opts=child,
-        )
-
-        k8s.networking.v1.Ingress(
-            "campus-app",
-            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+        ),
+        _object(
+            "networking.k8s.io/v1",
+            "Ingress",
+            n.APP_NAME,
+            app_labels,
             spec={
                 "ingressClassName": app.ingress_class,
                 # The certificate's Secret is issued out of band (cert-manager or ops).
@@ -208,23 +233,24 @@ class CampusApp(pulumi.ComponentResource):
                         "http": {
                             "paths": [
                                 {
-                                    "path": "/",
+                                    "path": path,
                                     "pathType": "Prefix",
                                     "backend": {
                                         "service": {"name": n.APP_NAME, "port": {"name": "http"}}
                                     },
                                 }
+                                for path in PUBLIC_PATHS
                             ]
                         },
                     }
                 ],
             },
-            opts=child,
-        )
-
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            "campus-app",
-            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+        ),
+        _object(
+            "autoscaling/v2",
+            "HorizontalPodAutoscaler",
+            n.APP_NAME,
+            app_labels,
             spec={
                 "scaleTargetRef": {
                     "apiVersion": "apps/v1",
@@ -252,28 +278,30 @@ class CampusApp(pulumi.ComponentResource):
                     "scaleDown": {"stabilizationWindowSeconds": 300},
                 },
             },
-            opts=child,
-        )
-
-        # A PDB on a single replica would block every node drain; podinfo's rule.
-        if app.min_replicas > 1:
-            k8s.policy.v1.PodDisruptionBudget(
-                "campus-app",
-                metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+        ),
+    ]
+    # A PDB on a single replica would block every node drain; podinfo's rule.
+    if app.min_replicas > 1:
+        result.append(
+            _object(
+                "policy/v1",
+                "PodDisruptionBudget",
+                n.APP_NAME,
+                app_labels,
                 spec={"maxUnavailable": 1, "selector": {"matchLabels": n.selector(n.APP_NAME)}},
-                opts=child,
             )
-
-        k8s.apiextensions.CustomResource(
-            "campus-app-servicemonitor",
-            api_version="monitoring.coreos.com/v1",
-            kind="ServiceMonitor",
-            metadata={"name": n.APP_NAME, "namespace": ns, "labels": app_labels},
+        )
+    result.append(
+        _object(
+            "monitoring.coreos.com/v1",
+            "ServiceMonitor",
+            n.APP_NAME,
+            app_labels,
             spec={
                 "selector": {"matchLabels": n.selector(n.APP_NAME)},
-                "namespaceSelector": {"matchNames": [ns]},
+                "namespaceSelector": {"matchNames": [n.NS_APP]},
                 "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, *monitoring_crds]),
         )
-        self.register_outputs({"image": app.image, "host": app.host})
+    )
+    return result

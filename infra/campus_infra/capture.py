@@ -11,6 +11,7 @@ Pulumi's runtime is process-global state, so one process captures one stack:
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import runpy
@@ -24,6 +25,17 @@ from campus_infra import paths
 from campus_infra.config import PROJECT, STRUCTURED_KEYS
 
 INFRA_DIR = paths.REPO_ROOT / "infra"
+# What a read of an operator Secret returns under the mocks (base64, as the API does):
+# placeholders, so the program computes what it derives from them (the app's database URL).
+STAND_IN_SECRET_DATA = {
+    key: base64.b64encode(value.encode()).decode()
+    for key, value in {
+        "username": "campus",
+        "password": "stand-in-password",
+        "dbname": "campus",
+        "ca.crt": "-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n",
+    }.items()
+}
 
 
 class StackFileError(ValueError):
@@ -86,6 +98,7 @@ def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, An
     import pulumi
     from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
     from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.mocks import MockMonitor
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
@@ -95,6 +108,19 @@ def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, An
         """Records each registration and echoes inputs back as outputs."""
 
         def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+            if args.resource_id and args.typ == "kubernetes:core/v1:Secret":
+                # A read of an existing Secret (the operator's): stand-in data, since no
+                # cluster answers here. Reads are not objects the program applies.
+                records.append(
+                    {
+                        "type": args.typ,
+                        "name": args.name,
+                        "custom": True,
+                        "inputs": {},
+                        "read": args.resource_id,
+                    }
+                )
+                return args.resource_id, {"data": STAND_IN_SECRET_DATA}
             records.append(
                 {
                     "type": args.typ,
@@ -108,12 +134,81 @@ def capture(stack: str, overrides: list[str] | None = None) -> list[dict[str, An
         def call(self, args: MockCallArgs) -> tuple[dict, None]:
             return {}, None
 
+    class DependencyMonitor(MockMonitor):
+        """Also records each resource's URN and what it waits for (depends_on and parents'
+        dependencies as the engine receives them): the install order the tests check."""
+
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            self._note(request, response.urn)
+            return response
+
+        def ReadResource(self, request):
+            response = super().ReadResource(request)
+            self._note(request, response.urn)
+            return response
+
+        @staticmethod
+        def _note(request, urn: str) -> None:
+            # Registrations run on several threads: find this one's record by type and name.
+            for record in reversed(records):
+                if record["type"] == request.type and record["name"] == request.name:
+                    record["urn"] = urn
+                    record["dependencies"] = sorted(request.dependencies)
+                    break
+
+    mocks = CaptureMocks()
     set_all_config(stack_config(stack, overrides))
-    pulumi.runtime.set_mocks(CaptureMocks(), project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=False, monitor=DependencyMonitor(mocks)
+    )
     if str(INFRA_DIR) not in sys.path:
         sys.path.insert(0, str(INFRA_DIR))
     _sync_await(run_pulumi_func(lambda: runpy.run_path(str(INFRA_DIR), run_name="__main__")))
-    return records
+    for record in records:
+        record["owner"] = "pulumi"
+        record["inputs"] = unwrap_secrets(record["inputs"])
+    return records + gitops_records()
+
+
+# Pulumi's wire marker of a secret value ({SECRET_SIG: SECRET_VALUE, "value": ...}).
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105 (a marker, not a password)
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Inputs as applied: secret markers replaced by the values they wrap."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value and "value" in value:
+            return unwrap_secrets(value["value"])
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def gitops_records() -> list[dict[str, Any]]:
+    """The app's own manifests, which Argo CD applies (Pulumi never registers them), as
+    records shaped like Pulumi's so every check reads both owners' objects alike."""
+    import pulumi
+
+    from campus_infra.app import app_manifests
+    from campus_infra.config import configured_keys, parse_stack_config
+
+    config = parse_stack_config(pulumi.Config(PROJECT).get, configured_keys())
+    result = []
+    for manifest in app_manifests(config):
+        api_version = manifest["apiVersion"]
+        group_version = api_version if "/" in api_version else f"core/{api_version}"
+        result.append(
+            {
+                "type": f"kubernetes:{group_version}:{manifest['kind']}",
+                "name": manifest["metadata"]["name"],
+                "custom": True,
+                "inputs": manifest,
+                "owner": "argocd",
+            }
+        )
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

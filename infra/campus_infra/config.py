@@ -7,11 +7,14 @@ what ops type in `pulumi config set --path`.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+
+from campus_infra.versions import kubernetes_minor
 
 PROJECT = "campus-platform"
 
@@ -28,7 +31,6 @@ _HOSTNAME = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _CRON_FIELD = re.compile(r"^[0-9*/,\-]+$")
 _RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")
 _PROM_DURATION = re.compile(r"^[1-9][0-9]*(h|d|w|y)$")
-_MINOR_VERSION = re.compile(r"^1\.[0-9]{2}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _PROFILES = ("normal", "surge")
 # Connections each app pod may hold: the app sizes its pool with its worker and thread
@@ -126,7 +128,16 @@ class _Section:
 
 _REQUIRED = object()
 # Top-level keys whose values are objects.
-STRUCTURED_KEYS = ("app", "database", "monitoring", "security", "gitops", "loadgen", "surge")
+STRUCTURED_KEYS = (
+    "app",
+    "database",
+    "monitoring",
+    "security",
+    "gitops",
+    "loadgen",
+    "surge",
+    "network",
+)
 
 
 def _image(section: _Section, name: str) -> str:
@@ -204,7 +215,6 @@ class AppConfig:
     ingress_class: str
     ingress_namespace: str
     log_level: str
-    database_secret: SecretRef
 
 
 @dataclass(frozen=True)
@@ -279,6 +289,21 @@ class SurgeConfig:
 
 
 @dataclass(frozen=True)
+class NetworkConfig:
+    """Address blocks outside the pod network that pods may reach (or be reached from).
+
+    Each is a list of CIDRs from stack config: the NetworkPolicies never open a port to
+    the whole Internet, so every site names its own control plane, nodes and services.
+    """
+
+    control_plane_cidrs: tuple[str, ...]
+    node_cidrs: tuple[str, ...]
+    object_storage_cidrs: tuple[str, ...]
+    git_cidrs: tuple[str, ...]
+    artifact_registry_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class StackConfig:
     """Every setting of one stack, with the surge profile already applied."""
 
@@ -290,6 +315,7 @@ class StackConfig:
     security: SecurityConfig
     gitops: GitOpsConfig
     loadgen: LoadGenConfig
+    network: NetworkConfig
 
 
 def _read_app(root: _Section) -> AppConfig:
@@ -304,12 +330,6 @@ def _read_app(root: _Section) -> AppConfig:
         )
     target = hpa.integer("targetCpuPercent", default=70, low=10, high=100)
     hpa.done()
-    secret = s.section("databaseSecret")
-    database_secret = SecretRef(
-        name=secret.string("name", pattern=_DNS_NAME, what="a Kubernetes object name"),
-        key=secret.string("key", default="uri"),
-    )
-    secret.done()
     level = s.string("logLevel", default="INFO")
     if level not in _LOG_LEVELS:
         raise ConfigError(f"{s.key('logLevel')} must be one of {', '.join(_LOG_LEVELS)}")
@@ -328,7 +348,6 @@ def _read_app(root: _Section) -> AppConfig:
             "ingressNamespace", default="ingress-nginx", pattern=_DNS_NAME, what="a namespace"
         ),
         log_level=level,
-        database_secret=database_secret,
     )
     s.done()
     return result
@@ -388,9 +407,43 @@ def _read_security(root: _Section) -> SecurityConfig:
     result = SecurityConfig(
         kube_bench_schedule=_cron(s, "kubeBenchSchedule", (5,)),
         kube_bench_results_size=s.quantity("kubeBenchResultsSize", default="1Gi"),
-        kubernetes_version=s.string(
-            "kubernetesVersion", pattern=_MINOR_VERSION, what="a Kubernetes minor such as 1.33"
-        ),
+        # Not a stack setting: the one release shared with the playbooks (versions.py).
+        kubernetes_version=kubernetes_minor(),
+    )
+    s.done()
+    return result
+
+
+def _cidrs(section: _Section, name: str) -> tuple[str, ...]:
+    value = section._raw(name, _REQUIRED)
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{section.key(name)} must be a non-empty list of CIDRs, got {value!r}")
+    result = []
+    for item in value:
+        try:
+            network = ipaddress.ip_network(item, strict=True) if isinstance(item, str) else None
+        except ValueError:
+            network = None
+        if network is None:
+            raise ConfigError(
+                f"{section.key(name)} must hold CIDRs such as 10.0.0.0/24, got {item!r}"
+            )
+        if network.prefixlen == 0:
+            raise ConfigError(
+                f"{section.key(name)} must name the addresses, not the whole Internet ({item})"
+            )
+        result.append(str(network))
+    return tuple(result)
+
+
+def _read_network(root: _Section) -> NetworkConfig:
+    s = root.section("network")
+    result = NetworkConfig(
+        control_plane_cidrs=_cidrs(s, "controlPlaneCidrs"),
+        node_cidrs=_cidrs(s, "nodeCidrs"),
+        object_storage_cidrs=_cidrs(s, "objectStorageCidrs"),
+        git_cidrs=_cidrs(s, "gitCidrs"),
+        artifact_registry_cidrs=_cidrs(s, "artifactRegistryCidrs"),
     )
     s.done()
     return result
@@ -506,6 +559,7 @@ def parse_stack_config(get: Callable[[str], str | None], keys: Iterable[str] = (
         security=_read_security(root),
         gitops=_read_gitops(root),
         loadgen=loadgen,
+        network=_read_network(root),
     )
     _check_connection_budget(config, f"{PROJECT}:database.maxConnections")
     if profile == "surge":

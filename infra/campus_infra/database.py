@@ -6,6 +6,7 @@ import pulumi_kubernetes as k8s
 from campus_infra import charts
 from campus_infra import k8s as n
 from campus_infra.config import StackConfig
+from campus_infra.database_client import app_database_secret
 from campus_infra.helm import release
 
 BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
@@ -91,6 +92,9 @@ class Database(pulumi.ComponentResource):
                 "name": n.DB_CLUSTER,
                 "namespace": n.NS_DB,
                 "labels": {"app.kubernetes.io/part-of": n.PART_OF},
+                # pulumi-kubernetes waits for the operator to report the cluster Ready (its
+                # Secrets exist then) before anything that depends on it.
+                "annotations": {"pulumi.com/waitFor": "condition=Ready"},
             },
             spec={
                 "instances": db.instances,
@@ -151,4 +155,5 @@ class Database(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, *monitoring_crds]),
         )
+        self.app_secret = app_database_secret(self.cluster, depends, self)
         self.register_outputs({"cluster": n.DB_CLUSTER, "instances": db.instances})

@@ -16,6 +16,11 @@ APP_NAME = "campus-app"
 APP_PORT = 8000
 OTEL_SERVICE = "otel-collector"
 PART_OF = "campus-platform"
+# Pods of ours that open database connections (the app and its migration Job) carry this.
+DB_CLIENT_PODS = {"app.kubernetes.io/part-of": PART_OF, "campus.example.org/db-client": "true"}
+# The node exporter's textfile directory on every node (playbooks/roles/k8s_node makes it
+# root:10001 0775 so the kube-bench gate, uid 10001, can write its metrics there).
+TEXTFILE_DIR = "/var/lib/node_exporter/textfile_collector"
 # The image's user (Containerfile): uid and gid 10001, no login shell.
 APP_UID = 10001
 

@@ -12,6 +12,57 @@ from campus_infra.config import StackConfig
 from campus_infra.helm import release
 
 RULE_NAME = "campus-platform"
+# Where the node exporter reads textfile metrics inside its pod (the host's
+# n.TEXTFILE_DIR, mounted read-only).
+TEXTFILE_MOUNT = "/host/textfile"
+# kube-prometheus-stack scrapes these control-plane components by default. On kubeadm
+# nodes (ours: playbooks/roles/k8s_node) they serve metrics on 127.0.0.1 only, so no pod
+# can reach them and their default alerts (TargetDown, KubeSchedulerDown, ...) would
+# fire for ever: off, deliberately, scrape and rules alike. The control plane stays
+# watched through the API server's and the kubelets' own metrics.
+DISABLED_SCRAPES = {
+    "kubeControllerManager": "binds 127.0.0.1:10257 on kubeadm control planes",
+    "kubeScheduler": "binds 127.0.0.1:10259 on kubeadm control planes",
+    "kubeEtcd": "metrics on 127.0.0.1:2381 on kubeadm control planes",
+    "kubeProxy": "metricsBindAddress 127.0.0.1:10249 by default",
+}
+DISABLED_DEFAULT_RULES = (
+    "etcd",
+    "kubeControllerManager",
+    "kubeProxy",
+    "kubeSchedulerAlerting",
+    "kubeSchedulerRecording",
+)
+# The chart's own node exporter arguments (kube-prometheus-stack values.yaml): a list
+# value replaces the parent's, so they are repeated here before ours.
+NODE_EXPORTER_DEFAULT_ARGS = [
+    "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run/containerd/.+"
+    "|var/lib/docker/.+|var/lib/kubelet/.+)($|/)",
+    "--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs"
+    "|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs"
+    "|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|erofs)$",
+]
+
+
+def node_exporter_values() -> dict:
+    """The node exporter reads the textfile metrics the kube-bench gate (and the ops tools
+    on hosts) write into n.TEXTFILE_DIR."""
+    return {
+        "extraArgs": [
+            *NODE_EXPORTER_DEFAULT_ARGS,
+            f"--collector.textfile.directory={TEXTFILE_MOUNT}",
+        ],
+        "extraHostVolumeMounts": [
+            {
+                "name": "textfile",
+                "hostPath": n.TEXTFILE_DIR,
+                "type": "Directory",
+                "mountPath": TEXTFILE_MOUNT,
+                "readOnly": True,
+                "mountPropagation": "HostToContainer",
+            }
+        ],
+    }
 
 
 def dashboard_configmap_name(file_name: str) -> str:
@@ -58,6 +109,9 @@ class Monitoring(pulumi.ComponentResource):
                         },
                     }
                 },
+                **{key: {"enabled": False} for key in DISABLED_SCRAPES},
+                "defaultRules": {"rules": dict.fromkeys(DISABLED_DEFAULT_RULES, False)},
+                "prometheus-node-exporter": node_exporter_values(),
                 "grafana": {
                     "admin": {
                         "existingSecret": mon.grafana_admin_secret,

@@ -6,10 +6,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from campus_infra import k8s as names
+from campus_infra.versions import kubernetes_minor
 
-# Pod Security standards are pinned to the version the manifests are validated against,
+# Pod Security standards are pinned to the cluster's release (shared with the playbooks),
 # so a cluster upgrade cannot silently tighten or loosen what is admitted.
-PSA_VERSION = "v1.33"
+PSA_VERSION = f"v{kubernetes_minor()}"
 
 
 @dataclass(frozen=True)

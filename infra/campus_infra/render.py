@@ -1,9 +1,13 @@
-"""Writes captured stacks as Kubernetes manifests: build/manifests/<stack>/<namespace>/.
+"""Writes captured stacks as Kubernetes manifests, one folder per owner.
 
-`make render` runs this; CI publishes the result to the path Argo CD watches. Each stack is
-captured in its own process (Pulumi's runtime is global), with the same program and config
-that `pulumi up` would use. Helm releases are not Kubernetes objects: they go to
-build/helm-releases/<stack>.yaml for review.
+- build/manifests/<stack>/<namespace>/: the app's own objects, which Argo CD applies (CI
+  publishes this folder to the deploy repository; nothing else is in it);
+- build/platform/<stack>/<namespace or _cluster>/: what `pulumi up` applies (operators'
+  custom resources, policies, namespaces, ...), for review and the checks only;
+- build/helm-releases/<stack>.yaml: the Helm releases Pulumi installs (not objects).
+
+`make render` runs this. Each stack is captured in its own process (Pulumi's runtime is
+global), with the same program and config that `pulumi up` would use.
 
     python -m campus_infra.render [--stack dev ...] [--app-image REF] [--out build/manifests]
 """
@@ -46,20 +50,30 @@ def whole_numbers(value: Any) -> Any:
     return value
 
 
+SECRET = "kubernetes:core/v1:Secret"  # noqa: S105 (a type token, not a password)
+
+
 def is_kubernetes_object(record: dict[str, Any]) -> bool:
-    """A custom resource of the Kubernetes provider other than a Helm release."""
+    """A custom resource of the Kubernetes provider other than a Helm release, a read of an
+    existing object, or a Secret (credentials are never written to files or published)."""
     return (
         record["custom"]
         and record["type"].startswith("kubernetes:")
-        and record["type"] != HELM_RELEASE
+        and record["type"] not in (HELM_RELEASE, SECRET)
+        and "read" not in record
     )
 
 
-def manifests(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The Kubernetes objects of a capture, as they would be applied."""
+def owner(record: dict[str, Any]) -> str:
+    """Who applies the object: "argocd" (the app's manifests) or "pulumi" (the rest)."""
+    return record.get("owner", "pulumi")
+
+
+def manifests(records: list[dict[str, Any]], only: str | None = None) -> list[dict[str, Any]]:
+    """The Kubernetes objects of a capture, as they would be applied (`only` one owner's)."""
     result = []
     for record in records:
-        if not is_kubernetes_object(record):
+        if not is_kubernetes_object(record) or (only and owner(record) != only):
             continue
         inputs = whole_numbers(record["inputs"])
         # Conventional key order, so a reviewer reads kind and name first.
@@ -92,18 +106,23 @@ def manifest_path(root: Path, manifest: dict[str, Any]) -> Path:
     return root / folder / f"{kind.lower()}-{manifest['metadata']['name']}.yaml"
 
 
-def write_stack(records: list[dict[str, Any]], out: Path, releases_file: Path) -> list[Path]:
-    """Replace `out` with the stack's manifests; write its Helm releases to releases_file."""
-    if out.exists():
-        shutil.rmtree(out)
+def write_stack(
+    records: list[dict[str, Any]], out: Path, releases_file: Path, platform_out: Path
+) -> list[Path]:
+    """Replace `out` with the stack's Argo CD manifests and `platform_out` with Pulumi's;
+    write its Helm releases to releases_file."""
     written = []
-    for manifest in manifests(records):
-        path = manifest_path(out, manifest)
-        if path.exists():
-            raise RenderError(f"two objects render to {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(manifest, sort_keys=False, width=1000), encoding="utf-8")
-        written.append(path)
+    for folder, who in ((out, "argocd"), (platform_out, "pulumi")):
+        if folder.exists():
+            shutil.rmtree(folder)
+        for manifest in manifests(records, only=who):
+            path = manifest_path(folder, manifest)
+            if path.exists():
+                raise RenderError(f"two objects render to {path}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = yaml.safe_dump(manifest, sort_keys=False, width=1000)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
     releases_file.parent.mkdir(parents=True, exist_ok=True)
     releases_file.write_text(
         yaml.safe_dump_all(helm_releases(records), sort_keys=False, width=1000), encoding="utf-8"
@@ -140,6 +159,7 @@ def render(
     releases: Path,
     overrides: list[str],
     capture_dir: Path | None = None,
+    platform: Path | None = None,
 ) -> dict[str, list[dict]]:
     """Capture and write every stack; returns each stack's records."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -150,8 +170,9 @@ def render(
                 for s in stacks
             }
             records = {s: f.result() for s, f in futures.items()}
+    platform = platform or out.parent / "platform"
     for stack, stack_records in records.items():
-        write_stack(stack_records, out / stack, releases / f"{stack}.yaml")
+        write_stack(stack_records, out / stack, releases / f"{stack}.yaml", platform / stack)
     return records
 
 
@@ -165,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--releases-out", type=Path, default=paths.REPO_ROOT / "build" / "helm-releases"
     )
+    parser.add_argument("--platform-out", type=Path, default=paths.REPO_ROOT / "build" / "platform")
     options = parser.parse_args(argv)
     stacks = options.stack or stack_names()
     unknown = sorted(set(stacks) - set(stack_names()))
@@ -178,13 +200,19 @@ def main(argv: list[str] | None = None) -> int:
     if options.app_image:
         overrides.append(f"campus-platform:app.image={options.app_image}")
     try:
-        records = render(stacks, options.out, options.releases_out, overrides)
+        records = render(
+            stacks, options.out, options.releases_out, overrides, platform=options.platform_out
+        )
     except RenderError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for stack in stacks:
-        count = len(manifests(records[stack]))
-        print(f"{stack}: {count} manifests in {options.out / stack}")
+        argocd = len(manifests(records[stack], only="argocd"))
+        pulumi_owned = len(manifests(records[stack], only="pulumi"))
+        print(
+            f"{stack}: {argocd} Argo CD manifests in {options.out / stack}, "
+            f"{pulumi_owned} Pulumi objects in {options.platform_out / stack}"
+        )
     return 0
 
 

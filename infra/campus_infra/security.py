@@ -67,6 +67,7 @@ class Security(pulumi.ComponentResource):
         name: str,
         config: StackConfig,
         depends: list[pulumi.Resource],
+        monitoring_crds: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("campus:platform:Security", name, None, opts)
@@ -86,7 +87,15 @@ class Security(pulumi.ComponentResource):
             falco_values["customRules"] = {"campus_rules.yaml": self.falco_rules}
         else:
             pulumi.log.warn("policies/falco/campus_rules.yaml is missing: upstream rules only")
-        release("falco", charts.FALCO, n.NS_FALCO, falco_values, child)
+        # The release creates a ServiceMonitor: on a fresh cluster it must wait for the
+        # monitoring CRDs (kube-prometheus-stack), or Helm finds no such kind.
+        release(
+            "falco",
+            charts.FALCO,
+            n.NS_FALCO,
+            falco_values,
+            pulumi.ResourceOptions(parent=self, depends_on=[*depends, *monitoring_crds]),
+        )
 
         pod_spec = policy_files.kube_bench_pod_spec()
         benchmarks = policy_files.kube_bench_benchmarks()

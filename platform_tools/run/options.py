@@ -36,6 +36,7 @@ Pushgateway = Annotated[
 DatabaseUrl = Annotated[
     str | None,
     typer.Option(
+        "--database-url",
         help="The database (sqlite:///FILE or postgresql://...). Default: $DATABASE_URL.",
         show_default=False,
     ),

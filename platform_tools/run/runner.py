@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,11 +14,12 @@ import typer
 from prometheus_client import CollectorRegistry
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from platform_tools.run.errors import ToolError
 from platform_tools.run.exit_codes import ExitCode
 from platform_tools.run.metrics_sink import MetricsSink
-from platform_tools.run.run_log import configure_run_logging
+from platform_tools.run.run_log import run_logging
 
 
 @dataclass(frozen=True)
@@ -69,38 +72,76 @@ def command_run(command: str, sink: MetricsSink | None = None, **context: Any) -
 
     Always ends by raising `typer.Exit` with the run's exit code.
     """
-    log = configure_run_logging().bind(command=command, **context)
-    run = Run(command=command, log=log, started_at=time.time(), sink=sink)
-    log.info("run_started")
-    code: int = ExitCode.OK
-    try:
-        yield run
-    except typer.Exit as exc:
-        code = exc.exit_code
-    except ToolError as exc:
-        code = exc.exit_code
-        _stderr().print(f"[bold red]{command}[/]: {escape(exc.message)}")
-        log.error("run_failed", error=exc.message, error_kind=type(exc).__name__)
-    except KeyboardInterrupt:
-        code = ExitCode.ENVIRONMENT
-        _stderr().print(f"[bold red]{command}[/]: interrupted")
-        log.error("run_interrupted")
-    except Exception as exc:
-        code = ExitCode.INTERNAL
-        _stderr().print(
-            f"[bold red]{command}[/]: internal error ({type(exc).__name__}: {escape(str(exc))}); "
-            "the JSON log on stderr has the details"
+    with run_logging() as logger, _terminate_as_interrupt():
+        run = Run(
+            command=command,
+            log=logger.bind(command=command, **context),
+            started_at=time.time(),
+            sink=sink,
         )
-        log.exception("run_crashed")
-    outcome = RunOutcome(exit_code=int(code), started_at=run.started_at, finished_at=time.time())
-    code = _publish(run, outcome, code)
-    log.info(
-        "run_finished",
-        exit_code=int(code),
-        duration_seconds=round(outcome.duration_seconds, 3),
-        **run.fields,
-    )
+        run.log.info("run_started")
+        code: int = ExitCode.OK
+        try:
+            yield run
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except ToolError as exc:
+            code = exc.exit_code
+            _stderr().print(f"[bold red]{command}[/]: {escape(exc.message)}")
+            run.log.error("run_failed", error=exc.message, error_kind=type(exc).__name__)
+        except KeyboardInterrupt:
+            code = ExitCode.ENVIRONMENT
+            _stderr().print(f"[bold red]{command}[/]: interrupted")
+            run.log.error("run_interrupted")
+        except (OperationalError, InterfaceError) as exc:
+            # The database went away or refused mid-run: the environment, not the tool.
+            code = ExitCode.ENVIRONMENT
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            _stderr().print(f"[bold red]{command}[/]: database error: {escape(reason)}")
+            run.log.error("run_failed", error=reason, error_kind=type(exc).__name__)
+        except OSError as exc:
+            # Disk full, permission denied, a file vanished: the environment, not the tool.
+            code = ExitCode.ENVIRONMENT
+            where = f"{exc.filename}: " if exc.filename else ""
+            reason = exc.strerror or str(exc)
+            _stderr().print(f"[bold red]{command}[/]: {escape(where + reason)}")
+            run.log.error("run_failed", error=where + reason, error_kind=type(exc).__name__)
+        except Exception as exc:
+            code = ExitCode.INTERNAL
+            _stderr().print(
+                f"[bold red]{command}[/]: internal error ({type(exc).__name__}: "
+                f"{escape(str(exc))}); the JSON log on stderr has the details"
+            )
+            run.log.exception("run_crashed")
+        outcome = RunOutcome(
+            exit_code=int(code), started_at=run.started_at, finished_at=time.time()
+        )
+        code = _publish(run, outcome, code)
+        run.log.info(
+            "run_finished",
+            exit_code=int(code),
+            duration_seconds=round(outcome.duration_seconds, 3),
+            **run.fields,
+        )
     raise typer.Exit(int(code))
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (systemd stopping the unit, a timeout) unwinds like Ctrl-C, so the command's
+    clean-up runs (a partial backup is removed) instead of the process vanishing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _publish(run: Run, outcome: RunOutcome, code: int) -> int:

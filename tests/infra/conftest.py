@@ -61,15 +61,21 @@ def shared_product(
 
 @dataclass
 class Rendered:
-    """One stack's capture (Pulumi resource records) and its rendered manifests."""
+    """One stack's capture (Pulumi resource records and the app's Argo CD manifests) and its
+    rendered files: `folder` holds what Argo CD applies, `platform` what Pulumi applies."""
 
     stack: str
     records: list[dict[str, Any]]
     folder: Path
     releases_file: Path
+    platform: Path
 
-    def manifests(self) -> list[dict[str, Any]]:
-        return render.manifests(self.records)
+    def manifests(self, only: str | None = None) -> list[dict[str, Any]]:
+        return render.manifests(self.records, only=only)
+
+    def files(self) -> list[Path]:
+        """Every rendered object file, both owners."""
+        return sorted([*self.folder.rglob("*.yaml"), *self.platform.rglob("*.yaml")])
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.manifests() if m["kind"] == kind]
@@ -90,7 +96,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
         tmp_path_factory,
         "render",
         lambda root: render.render(
-            STACKS, root / "manifests", root / "releases", [], capture_dir=root / "capture"
+            STACKS,
+            root / "manifests",
+            root / "releases",
+            [],
+            capture_dir=root / "capture",
+            platform=root / "platform",
         ),
     )
     return {
@@ -99,6 +110,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
             load_capture(root / "capture" / f"{s}.json"),
             root / "manifests" / s,
             root / "releases" / f"{s}.yaml",
+            root / "platform" / s,
         )
         for s in STACKS
     }
@@ -132,11 +144,13 @@ def surge_with_scenarios(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
         )
         assert done.returncode == 0, done.stderr
         records = load_capture(root / "capture.json")
-        render.write_stack(records, root / "manifests", root / "releases.yaml")
+        render.write_stack(records, root / "manifests", root / "releases.yaml", root / "platform")
 
     root = shared_product(tmp_path_factory, "surge-scenarios", produce)
     records = load_capture(root / "capture.json")
-    return Rendered("prod-surge", records, root / "manifests", root / "releases.yaml")
+    return Rendered(
+        "prod-surge", records, root / "manifests", root / "releases.yaml", root / "platform"
+    )
 
 
 def capture_cli(
@@ -154,6 +168,14 @@ def capture_cli(
         cwd=REPO_ROOT,
         env={**os.environ, **(env or {}), "PYTHONPATH": str(INFRA)},
     )
+
+
+def stack_getter(stack: str) -> Callable[[str], str | None]:
+    """`pulumi.Config(PROJECT).get` for a stack file, without the Pulumi runtime."""
+    from campus_infra.capture import stack_config
+
+    flat = stack_config(stack)
+    return lambda name: flat.get(f"campus-platform:{name}")
 
 
 def load_capture(path: Path) -> list[dict[str, Any]]:

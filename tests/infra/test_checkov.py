@@ -3,6 +3,7 @@ check, and every skip is an annotation on the resource with a reason."""
 
 import json
 import os
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,13 +40,18 @@ def _scan(folder: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def checkov_reports(rendered: dict[str, Rendered], tmp_path_factory) -> dict[str, dict[str, Any]]:
-    """One checkov run per stack, two at a time, once per test run."""
+    """One checkov run per stack (both owners' objects), two at a time, once per test run."""
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV} is missing: run `make {CHECKOV.parent.parent}/.installed`")
 
     def produce(root: Path) -> None:
+        # Both owners' objects in one tree per stack (file names never collide: one object
+        # per file, named by kind and name).
+        for stack in STACKS:
+            for folder in (rendered[stack].folder, rendered[stack].platform):
+                shutil.copytree(folder, root / "trees" / stack, dirs_exist_ok=True)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            reports = pool.map(_scan, [rendered[s].folder for s in STACKS])
+            reports = pool.map(lambda s: _scan(root / "trees" / s), STACKS)
             for stack, report in zip(STACKS, reports, strict=True):
                 (root / f"{stack}.json").write_text(json.dumps(report))
 

@@ -71,6 +71,10 @@ def test_surge_profile_prescales_app_database_and_turns_load_generator_on():
         ("campus-platform:gitops.path", "../elsewhere", "gitops.path"),
         ("campus-platform:security.kubernetesVersion", "latest", "kubernetesVersion"),
         ("campus-platform:surge.maxConnections", 100, "surge.maxConnections"),
+        ("campus-platform:network.controlPlaneCidrs", ["0.0.0.0/0"], "not the whole Internet"),
+        ("campus-platform:network.objectStorageCidrs", ["s3.example.org"], "objectStorageCidrs"),
+        ("campus-platform:network.gitCidrs", [], "network.gitCidrs"),
+        ("campus-platform:network.nodeCidrs", ["10.30.0.1/22"], "network.nodeCidrs"),
     ],
 )
 def test_invalid_values_are_refused_naming_the_key(key: str, value: Any, message: str):

@@ -1,6 +1,7 @@
 """The app's Containerfile (hadolint, pinned base, non-root, no build tools at run time)
 and the GitOps pipeline (GitLab CI schema, offline; stage order)."""
 
+import itertools
 import re
 import subprocess
 import tomllib
@@ -103,10 +104,44 @@ def test_pipeline_tests_then_builds_then_renders_then_publishes():
     render = pipeline["render-manifests"]
     assert any("make render IMAGE=" in line for line in render["script"])
     assert "build/manifests/" in render["artifacts"]["paths"]
-    needs = {n["job"] for n in pipeline["publish-manifests"]["needs"]}
+    needs = {n["job"] for n in pipeline["publish-dev"]["needs"]}
     assert needs == {"build-image", "render-manifests"}
     # The image is referenced by digest in what Argo CD deploys.
     assert any("@$(cat image.digest)" in line for line in pipeline["build-image"]["script"])
+
+
+PROMOTION = ["dev", "staging", "prod", "site-b"]
+
+
+def test_stacks_are_published_one_at_a_time_in_promotion_order():
+    pipeline = yaml.safe_load(PIPELINE.read_text())
+    publishers = {name: job for name, job in pipeline.items()
+                  if name.startswith("publish-")}  # fmt: skip
+    assert set(publishers) == {f"publish-{stack}" for stack in PROMOTION}
+    for before, stack in itertools.pairwise(PROMOTION):
+        needs = {n["job"] for n in publishers[f"publish-{stack}"]["needs"]}
+        assert f"publish-{before}" in needs, stack
+    template = pipeline[".publish-stack"]
+    for stack in PROMOTION:
+        job = publishers[f"publish-{stack}"]
+        assert job["extends"] == ".publish-stack" and job["variables"] == {"STACK": stack}
+        manual = [rule.get("when") == "manual" for rule in job["rules"]]
+        assert all(manual) == (stack in ("prod", "site-b")), stack
+    # Each job touches its own stack's folder only.
+    script = "\n".join(template["script"])
+    assert '"build/manifests/$STACK/."' in script and 'git add --all "manifests/$STACK"' in script
+    assert "build/manifests/." not in script
+
+
+def test_the_deploy_token_is_never_in_a_url_or_a_file():
+    pipeline = yaml.safe_load(PIPELINE.read_text())
+    for name, job in pipeline.items():
+        for line in job.get("script", []) if isinstance(job, dict) else []:
+            assert not re.search(r"https://[^\s\"']*\$\{?GITOPS_TOKEN", line), (name, line)
+            if "GITOPS_TOKEN" in line:
+                # Only the credential helper reads it, at run time (single-quoted: the
+                # variable is expanded by the helper, not written into ~/.gitconfig).
+                assert line.startswith("git config --global credential.helper '!f()"), line
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ def test_surge_stack_passes_every_policy(surge_with_scenarios: Rendered):
 
 
 def test_surge_stack_passes_checkov(surge_with_scenarios: Rendered):
-    report = _scan(surge_with_scenarios.folder / "campus-load")
+    report = _scan(surge_with_scenarios.platform / "campus-load")
     assert report["results"]["failed_checks"] == []
     assert report["summary"]["passed"] > 50
 

@@ -10,13 +10,13 @@ import yaml
 from campus_infra import charts
 from campus_infra.database import BARMAN_PLUGIN, OBJECT_STORE
 from campus_infra.namespaces import NAMESPACES
+from campus_infra.versions import kubernetes_minor
 
 from tests.infra.conftest import STACKS, Rendered
 
-# The Kubernetes version the manifests are validated against: a version whose schemas the
-# installed kubernetes-validate ships (offline), the same minor as the stacks'
-# `security.kubernetesVersion` and the namespaces' Pod Security version.
-KUBERNETES_VERSION = "1.33.0"
+# The Kubernetes version the manifests are validated against: the cluster's minor, shared with
+# the playbooks (campus_infra.versions), whose schemas the installed kubernetes-validate ships.
+KUBERNETES_VERSION = f"{kubernetes_minor()}.0"
 # Custom resources have no schema in kubernetes-validate; each is checked below, by name.
 CUSTOM_KINDS = {
     ("postgresql.cnpg.io/v1", "Cluster"),
@@ -26,12 +26,13 @@ CUSTOM_KINDS = {
     ("monitoring.coreos.com/v1", "PodMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
     ("argoproj.io/v1alpha1", "Application"),
+    ("argoproj.io/v1alpha1", "AppProject"),
 }
 EXACT_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 
 
 def _files(r: Rendered) -> list[Any]:
-    return sorted(r.folder.rglob("*.yaml"))
+    return r.files()
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -94,6 +95,16 @@ def test_rendered_tree_is_one_object_per_file_by_namespace(rendered: dict[str, R
     assert len(_files(r)) == len(r.manifests())
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_published_folder_holds_only_the_app_objects_argo_cd_owns(rendered, stack):
+    r = rendered[stack]
+    published = [yaml.safe_load(p.read_text()) for p in sorted(r.folder.rglob("*.yaml"))]
+    assert {p.parent.name for p in r.folder.rglob("*.yaml")} == {"campus"}
+    assert len(published) == len(r.manifests(only="argocd")) >= 7
+    assert {m["kind"] for m in published} >= {"Deployment", "Job", "Service", "Ingress"}
+    assert not list(r.platform.rglob("deployment-campus-app.yaml"))
+
+
 # --- Custom resources: required fields, listed explicitly -----------------------------------
 
 
@@ -103,7 +114,10 @@ def test_cloudnativepg_cluster_required_fields(rendered: dict[str, Rendered], st
     spec = cluster["spec"]
     assert cluster["metadata"]["namespace"] == "campus-db"
     assert spec["instances"] == 3
-    assert re.fullmatch(r"ghcr\.io/cloudnative-pg/postgresql:[0-9.]+-bookworm", spec["imageName"])
+    assert re.fullmatch(
+        r"ghcr\.io/cloudnative-pg/postgresql:[0-9.]+-(standard|minimal)-(bookworm|trixie)",
+        spec["imageName"],
+    )
     assert spec["postgresql"]["synchronous"]["method"] in ("any", "first")
     assert spec["postgresql"]["synchronous"]["number"] >= 1
     assert int(spec["postgresql"]["parameters"]["max_connections"]) >= 100

@@ -79,7 +79,9 @@ def test_every_stack_passes_every_policy(rendered: dict[str, Rendered], stack):
 
 def _mutate(records: list[dict], type_: str, name: str, change) -> list[dict]:
     copied = copy.deepcopy(records)
-    (target,) = [r for r in copied if r["type"] == type_ and r["name"] == name]
+    # The migration Job is named per image (campus-migrate-<hash>): a prefix finds it.
+    (target,) = [r for r in copied if r["type"] == type_ and r["name"].startswith(name)
+                 and (r["name"] == name or type_.endswith(":Job"))]  # fmt: skip
     change(target["inputs"])
     return copied
 
@@ -146,3 +148,15 @@ def test_an_inline_secret_object_is_reported():
               "inputs": {"metadata": {"name": "db", "namespace": "campus"},
                          "stringData": {"password": "hunter2"}}}  # fmt: skip
     assert violations([secret], only="secrets-never-inline")
+
+
+def test_only_the_declared_copy_of_the_operator_secret_may_carry_data(rendered):
+    (copy,) = [r for r in rendered["prod"].records if r["type"] == "kubernetes:core/v1:Secret"
+               and "read" not in r]  # fmt: skip
+    assert violations([copy], only="secrets-never-inline") == []
+    renamed = _mutate([copy], copy["type"], copy["name"],
+                      lambda i: i["metadata"].update(name="other"))  # fmt: skip
+    assert violations(renamed, only="secrets-never-inline")
+    unannotated = _mutate([copy], copy["type"], copy["name"],
+                          lambda i: i["metadata"].pop("annotations"))  # fmt: skip
+    assert violations(unannotated, only="secrets-never-inline")

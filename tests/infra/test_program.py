@@ -15,7 +15,6 @@ COMPONENTS = {
     "campus:platform:NetworkPolicies",
     "campus:platform:Monitoring",
     "campus:platform:Database",
-    "campus:platform:App",
     "campus:platform:Security",
     "campus:platform:GitOps",
 }
@@ -56,8 +55,10 @@ def test_app_pods_are_hardened(rendered: dict[str, Rendered], stack):
     assert context["readOnlyRootFilesystem"] is True
     assert context["allowPrivilegeEscalation"] is False
     assert context["capabilities"] == {"drop": ["ALL"]}
-    assert {v["name"] for v in pod["volumes"]} == {"tmp"}
-    assert [m["mountPath"] for m in container["volumeMounts"]] == ["/tmp"]
+    # Writable: /tmp only; the database CA is a read-only Secret volume.
+    assert {v["name"] for v in pod["volumes"]} == {"tmp", "db-ca"}
+    writable = [m["mountPath"] for m in container["volumeMounts"] if not m.get("readOnly")]
+    assert writable == ["/tmp"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -75,15 +76,40 @@ def test_app_probes_drain_and_rollout(rendered: dict[str, Rendered], stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_database_url_comes_from_a_secret_reference(rendered: dict[str, Rendered], stack):
-    (container,) = _app_pod(rendered[stack])["containers"]
+def test_database_url_comes_from_the_operator_secret_and_verifies_the_server(rendered, stack):
+    from campus_infra.database_client import CA_DIR, CA_FILE
+
+    r = rendered[stack]
+    pod = _app_pod(r)
+    (container,) = pod["containers"]
     env = {e["name"]: e for e in container["env"]}
     assert "value" not in env["DATABASE_URL"]
-    assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "campus-app-database"
+    assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "campus-db-app",
+                                                                "key": "uri"}  # fmt: skip
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == (
         "http://otel-collector.monitoring.svc:4318"
     )
-    assert not rendered[stack].of_kind("Secret")
+    # The CA certificate alone is mounted where the URL says.
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "db-ca"]
+    assert volume["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "db-ca"]
+    assert mount == {"name": "db-ca", "mountPath": CA_DIR, "readOnly": True}
+    # Pulumi reads the operator's own Secrets (after the Cluster is Ready) and writes the
+    # app's copy; credentials are never rendered to a file.
+    reads = {rec["read"] for rec in r.records if "read" in rec}
+    assert reads == {"campus-db/campus-db-app", "campus-db/campus-db-ca"}
+    (copy,) = [rec for rec in r.records if rec["type"] == "kubernetes:core/v1:Secret"
+               and "read" not in rec]  # fmt: skip
+    url = copy["inputs"]["stringData"]["uri"]
+    assert url.startswith("postgresql://campus:")
+    assert "@campus-db-rw.campus-db.svc:5432/campus?" in url
+    assert url.endswith(f"sslmode=verify-full&sslrootcert={CA_FILE}")
+    assert set(copy["inputs"]["stringData"]) == {"uri", "ca.crt"}
+    assert any(d.endswith("Cluster::campus-db") for d in copy["dependencies"])
+    cluster = r.one("Cluster", "campus-db")
+    assert cluster["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
+    assert not r.of_kind("Secret")
+    assert not [p for p in r.files() if p.name.startswith("secret-")]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -175,7 +201,9 @@ def test_surge_on_this_checkout_deploys_the_loadtests_folder_or_says_why_not(sur
     [
         ("campus-platform:app.image=registry.example.org/campus/app:latest", "app.image"),
         ("campus-platform:database.instances=2", "database.instances"),
-        ("campus-platform:security.kubernetesVersion=1.10", "security.kubernetesVersion"),
+        ("campus-platform:security.kubernetesVersion=1.33", "security.kubernetesVersion"),
+        ("campus-platform:network.nodeCidrs=[0.0.0.0/0]", "network.nodeCidrs"),
+        ("campus-platform:network.gitCidrs=[github]", "network.gitCidrs"),
         ("campus-platform:databse={}", "databse is not a known setting"),
     ],
 )
@@ -187,17 +215,21 @@ def test_bad_config_stops_the_program_with_one_line_naming_the_key(tmp_path: Pat
     assert not (tmp_path / "out.json").exists()
 
 
-def test_each_flow_is_opened_at_every_end_we_own(rendered: dict[str, Rendered]):
-    from campus_infra.network import flows
+def test_each_connection_is_opened_at_every_end_we_own(rendered: dict[str, Rendered]):
+    from campus_infra.config import parse_stack_config
+    from campus_infra.connections import connections
+
+    from tests.infra.conftest import stack_getter
 
     owned = {spec.name for spec in NAMESPACES}
     names = {(p["metadata"]["namespace"], p["metadata"]["name"])
              for p in rendered["prod"].of_kind("NetworkPolicy")}  # fmt: skip
-    for flow in flows("ingress-nginx"):
-        if flow.source_ns in owned:
-            assert (flow.source_ns, f"allow-{flow.name}-egress") in names, flow.name
-        if flow.target_ns in owned:
-            assert (flow.target_ns, f"allow-{flow.name}-ingress") in names, flow.name
+    config = parse_stack_config(stack_getter("prod"))
+    for connection in connections(config.network):
+        if connection.source.namespace in owned:
+            assert (connection.source.namespace, f"allow-{connection.name}-egress") in names
+        if connection.target.namespace in owned:
+            assert (connection.target.namespace, f"allow-{connection.name}-ingress") in names
 
 
 def test_nothing_opens_the_app_namespace_to_falco_or_kube_bench(rendered: dict[str, Rendered]):

@@ -233,3 +233,41 @@ def test_a_database_that_does_not_answer_is_an_environment_failure() -> None:
     with pytest.raises(EnvironmentFailure, match="does not answer") as caught:
         open_engine(settings)
     assert "secret" not in caught.value.message
+
+
+def test_an_os_error_is_an_environment_failure_naming_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "gone" / "file"
+    result = runner.invoke(_tool(None, FileNotFoundError(2, "No such file", str(missing))), [])
+    assert result.exit_code == ExitCode.ENVIRONMENT
+    assert f"{missing}: No such file" in result.stderr
+
+
+def test_sigterm_unwinds_the_run_like_an_interrupt() -> None:
+    import os
+    import signal
+
+    app = typer.Typer()
+    cleaned: list[str] = []
+
+    @app.command()
+    def work() -> None:
+        with command_run("demo work"):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+            finally:
+                cleaned.append("partial removed")
+
+    before = signal.getsignal(signal.SIGTERM)
+    result = runner.invoke(app, [])
+    assert result.exit_code == ExitCode.ENVIRONMENT
+    assert cleaned == ["partial removed"]
+    assert "interrupted" in result.stderr
+    # The previous handler is back once the run is over.
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_bad_log_level_is_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    result = runner.invoke(_tool(None, None), [], env={"LOG_LEVEL": "chatty"})
+    assert result.exit_code == ExitCode.OK
+    first = _log_lines(result.stderr)[0]
+    assert first["event"] == "log_level_ignored" and first["LOG_LEVEL"] == "CHATTY"

@@ -7,6 +7,7 @@ from the outside, as a user and an operator would.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -149,21 +150,32 @@ def test_wal_archiving_and_nightly_backup_are_set_up(converged: Converge) -> Non
     assert "postgres /usr/local/sbin/campus-pg-backup" in cron
 
 
-def test_backup_command_makes_a_base_backup(converged: Converge) -> None:
+def test_nightly_backup_creates_verifies_and_reports_to_the_node_exporter(
+    converged: Converge,
+) -> None:
     backups = Path("/var/backups/postgresql")
     before = set(backups.iterdir())
-    # What cron runs at night, run now as the same user.
+    # What cron runs at night, run now as the same user: platform-tools backup create,
+    # verify (restore drill into a scratch database) and prune.
     subprocess.run(
         ["runuser", "-u", "postgres", "--", "/usr/local/sbin/campus-pg-backup"],
         cwd="/",
         check=True,
-        timeout=120,
+        timeout=600,
     )
     new = set(backups.iterdir()) - before
     assert len(new) == 1
     (backup,) = new
-    assert (backup / "base.tar.gz").stat().st_size > 0
-    assert (backup / "backup_manifest").exists()
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["engine"] == "postgresql" and manifest["database"] == "campus"
+    assert (backup / "data" / "dump" / "toc.dat").is_file()
+    assert json.loads((backup / "verification.json").read_text())["ok"] is True
+    # The textfile the backup alerts read, served by the node exporter.
+    textfile = Path("/var/lib/prometheus/node-exporter/campus_backup_campus.prom").read_text()
+    assert "campus_backup_last_success_timestamp_seconds" in textfile
+    assert 'campus_backup_last_verify_success{database="campus"} 1.0' in textfile
+    exported = requests.get("http://127.0.0.1:9100/metrics", timeout=10).text
+    assert 'campus_backup_last_success_timestamp_seconds{database="campus"}' in exported
 
 
 def test_settings_are_sized_from_memory(converged: Converge) -> None:

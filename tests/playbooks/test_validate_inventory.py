@@ -92,6 +92,10 @@ BAD_INPUTS = [
         id="hba-trust",
     ),
     pytest.param("postgresql_backup_hour", {"postgresql_backup_hour": 24}, id="backup-hour"),
+    pytest.param("postgresql_backup_tool", {"postgresql_backup_tool": "rsync"}, id="backup-tool"),
+    pytest.param(
+        "postgresql_backup_keep_daily", {"postgresql_backup_keep_daily": 0}, id="backup-keep-daily"
+    ),
     pytest.param("monitoring_retention", {"monitoring_retention": "forever"}, id="retention"),
     pytest.param(
         "monitoring_app_targets",

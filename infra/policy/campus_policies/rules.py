@@ -177,10 +177,26 @@ def _validate_images(args: ResourceValidationArgs, report: ReportViolation) -> N
 # --- Secrets -------------------------------------------------------------------------------
 
 
+# The one Secret the program writes with data: the app's copy of the database operator's own
+# credentials (infra/campus_infra/database_client.py), read from the cluster at `pulumi up`,
+# never a value in the program. Named here, with the Secret it copies.
+COPIED_SECRETS = {("campus", "campus-db-app"): "campus-db/campus-db-app"}
+COPIED_FROM = "campus.example.org/copied-from"
+
+
+def _is_declared_copy(props: Mapping[str, Any]) -> bool:
+    metadata = props.get("metadata") or {}
+    key = (metadata.get("namespace"), metadata.get("name"))
+    source = (metadata.get("annotations") or {}).get(COPIED_FROM)
+    return key in COPIED_SECRETS and source == COPIED_SECRETS[key]
+
+
 def inline_secret_violations(resource_type: str, props: Mapping[str, Any]) -> Iterator[str]:
-    """Secret values written into the program: Secret objects with data, secret-looking
-    env vars with a literal value, credentials inside URLs."""
-    if resource_type == SECRET and (props.get("data") or props.get("stringData")):
+    """Secret values written into the program: Secret objects with data (except the declared
+    copy of the database operator's Secret), secret-looking env vars with a literal value,
+    credentials inside URLs."""
+    has_data = props.get("data") or props.get("stringData")
+    if resource_type == SECRET and has_data and not _is_declared_copy(props):
         yield "a Secret with inline data (reference a Secret created out of band instead)"
     spec = pod_spec(resource_type, props)
     for container in containers(spec) if spec is not None else []:

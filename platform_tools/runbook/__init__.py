@@ -1,0 +1,1 @@
+"""On-call runbooks against the Kubernetes API (the official `kubernetes` client)."""

@@ -1,0 +1,170 @@
+"""Which producers of metrics the rendered platform really has, and what each produces.
+
+A metric an alert or a dashboard reads must come from somewhere that exists: a scrape job
+of the Kubernetes stack (our ServiceMonitor and PodMonitor, the charts' own monitors), a
+scrape job of the hosts' Prometheus (playbooks), or a node-exporter textfile that a job of
+the platform writes. Third-party metrics name their exporter in
+platform_tools.metrics_catalogue (`source`); this module says which sources are present.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from platform_tools import metrics_catalogue as catalogue
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INFRA = REPO_ROOT / "infra"
+PLAYBOOKS = REPO_ROOT / "playbooks"
+APP = "the app's /metrics"
+# The ops tools' metrics are written as node-exporter textfile files by the tools themselves
+# (on hosts by `platform-tools backup` and `archive`, on Kubernetes by the kube-bench gate's
+# CronJob): a declared producer, checked below where the platform itself writes the file.
+DECLARED_TEXTFILE_SOURCES = {catalogue.SOURCE_BACKUP, catalogue.SOURCE_ARCHIVE}
+
+
+def capture_stack(stack: str, out: Path) -> list[dict[str, Any]]:
+    """The stack's objects and Helm releases, as `make render` captures them."""
+    done = subprocess.run(
+        [sys.executable, "-m", "campus_infra.capture", "--stack", stack, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(INFRA)},
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _objects(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        r["inputs"]
+        for r in records
+        if r["custom"] and r["type"].startswith("kubernetes:") and "helm.sh" not in r["type"]
+    ]
+
+
+def _releases(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        r["inputs"]["name"]: r["inputs"].get("values") or {}
+        for r in records
+        if r["type"] == "kubernetes:helm.sh/v3:Release"
+    }
+
+
+def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def kubernetes_producers(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Producers present in a rendered stack: {source: the object that makes it produce}."""
+    objects = _objects(records)
+    releases = _releases(records)
+    found: dict[str, str] = {}
+    services = [o for o in objects if o.get("kind") == "Service"]
+    pods = [
+        (o["metadata"]["namespace"], o["spec"]["template"]["metadata"]["labels"], o)
+        for o in objects
+        if o.get("kind") in ("Deployment", "StatefulSet", "DaemonSet")
+    ]
+    for monitor in objects:
+        if monitor.get("kind") == "ServiceMonitor":
+            selector = monitor["spec"]["selector"]["matchLabels"]
+            for service in services:
+                if _selects(selector, service["metadata"].get("labels", {})) and any(
+                    _selects(service["spec"]["selector"], labels) for _, labels, _ in pods
+                ):
+                    found[APP] = f"ServiceMonitor {monitor['metadata']['name']}"
+        if monitor.get("kind") == "PodMonitor":
+            selector = monitor["spec"]["selector"]["matchLabels"]
+            ports = {e.get("port") for e in monitor["spec"]["podMetricsEndpoints"]}
+            clusters = [o for o in objects if o.get("kind") == "Cluster"]
+            # CloudNativePG labels each instance pod cnpg.io/cluster=<name>; its exporter's
+            # port is named `metrics`.
+            if "metrics" in ports and any(
+                _selects(selector, {"cnpg.io/cluster": c["metadata"]["name"]}) for c in clusters
+            ):
+                found[catalogue.SOURCE_CNPG] = f"PodMonitor {monitor['metadata']['name']}"
+    falco = releases.get("falco", {})
+    if falco.get("metrics", {}).get("enabled") and falco.get("serviceMonitor", {}).get("create"):
+        found[catalogue.SOURCE_FALCO] = "falco release (metrics, serviceMonitor)"
+    stack = releases.get("kube-prometheus-stack")
+    if stack is not None:
+        found[catalogue.SOURCE_PROMETHEUS] = "kube-prometheus-stack Prometheus"
+        if stack.get("kubeStateMetrics", {}).get("enabled", True):
+            found[catalogue.SOURCE_KSM] = "kube-prometheus-stack kube-state-metrics"
+        textfile = textfile_hostpath(stack)
+        if textfile and writes_textfile(objects, textfile, "kube-bench"):
+            found[catalogue.SOURCE_KUBE_BENCH] = f"kube-bench gate writes {textfile}"
+    return found
+
+
+def textfile_hostpath(stack_values: dict[str, Any]) -> str | None:
+    """The host folder the node exporter reads textfiles from, if its collector is on."""
+    exporter = stack_values.get("prometheus-node-exporter", {})
+    args = exporter.get("extraArgs", [])
+    inside = [a.split("=", 1)[1] for a in args if a.startswith("--collector.textfile.directory=")]
+    if not inside:
+        return None
+    for mount in exporter.get("extraHostVolumeMounts", []):
+        if mount.get("mountPath") == inside[0]:
+            return mount.get("hostPath")
+    return None
+
+
+def writes_textfile(objects: list[dict[str, Any]], host_folder: str, name: str) -> bool:
+    """Whether the CronJob `name` writes a .prom file into `host_folder` on the node."""
+    for cron in objects:
+        if cron.get("kind") != "CronJob" or cron["metadata"]["name"] != name:
+            continue
+        pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        volumes = {
+            v["name"]: v["hostPath"]["path"] for v in pod.get("volumes", []) if "hostPath" in v
+        }
+        for container in pod["containers"]:
+            args = [*container.get("command", []), *container.get("args", [])]
+            if "--metrics-file" not in args:
+                continue
+            target = args[args.index("--metrics-file") + 1]
+            for mount in container.get("volumeMounts", []):
+                on_host = volumes.get(mount["name"]) == host_folder and not mount.get("readOnly")
+                inside = target.startswith(mount["mountPath"] + "/") and target.endswith(".prom")
+                if on_host and inside:
+                    return True
+    return False
+
+
+def host_producers(inventory: str = "production") -> dict[str, str]:
+    """Scrape jobs of the hosts' Prometheus (playbooks' monitoring role) for an inventory."""
+    variables: dict[str, Any] = {}
+    defaults = PLAYBOOKS / "roles/monitoring/defaults/main.yml"
+    variables |= yaml.safe_load(defaults.read_text()) or {}
+    for path in sorted((PLAYBOOKS / "inventories" / inventory / "group_vars").glob("*.yml")):
+        variables |= yaml.safe_load(path.read_text()) or {}
+    found = {catalogue.SOURCE_PROMETHEUS: "hosts' Prometheus"}
+    if variables.get("monitoring_postgres_exporter_targets"):
+        found[catalogue.SOURCE_POSTGRES_EXPORTER] = "monitoring role job postgresql"
+    if variables.get("monitoring_app_targets"):
+        found[APP] = "monitoring role job campus-app"
+    for source in DECLARED_TEXTFILE_SOURCES:
+        found[source] = "textfile written by the ops tool itself (declared)"
+    return found
+
+
+def producer_of(name: str, app_names: set[str]) -> str | None:
+    """The source that must exist for series `name`: the app, or the catalogue's exporter."""
+    if name in app_names:
+        return APP
+    for spec in catalogue.CATALOGUE.values():
+        if name in spec.sample_names():
+            return spec.source
+    return None

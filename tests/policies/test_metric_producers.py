@@ -1,0 +1,113 @@
+"""Every metric an alert or a dashboard reads has a producer in the rendered platform: a
+scrape job (Kubernetes monitors, the hosts' Prometheus) or a textfile a job writes."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from platform_tools import metrics_catalogue as catalogue
+from tests.policies import metric_producers as mp
+from tests.policies.promql_names import metric_names
+from tests.policies.test_metric_names import (
+    _dashboard_expressions,
+    _recorded,
+    _rule_expressions,
+)
+from tests.policies.test_metric_names import app_metrics as app_metrics_fixture
+
+# The app's real /metrics, built once for this module as test_metric_names builds it.
+app_metrics = pytest.fixture(scope="module", name="app_metrics")(app_metrics_fixture.__wrapped__)
+
+STACKS = ("prod", "dev")
+
+
+@pytest.fixture(scope="module")
+def captured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+    root: Path = tmp_path_factory.mktemp("producers")
+    return {stack: mp.capture_stack(stack, root / f"{stack}.json") for stack in STACKS}
+
+
+def _missing(used, app_names, present) -> list[str]:
+    recorded = _recorded()
+    missing = []
+    for where, expression in used:
+        for name in metric_names(expression):
+            if name in recorded:
+                continue
+            source = mp.producer_of(name, app_names)
+            if source is None or source not in present:
+                missing.append(f"{where}: {name} (needs {source or 'an unknown producer'})")
+    return sorted(missing)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_metric_of_alerts_and_dashboards_has_a_producer(captured, app_metrics, stack):
+    present = mp.kubernetes_producers(captured[stack]) | mp.host_producers()
+    used = _rule_expressions() + _dashboard_expressions()
+    assert _missing(used, app_metrics.names, present) == []
+
+
+def test_kubernetes_produces_the_app_database_falco_state_and_kube_bench_metrics(captured):
+    present = mp.kubernetes_producers(captured["prod"])
+    assert {
+        mp.APP,
+        catalogue.SOURCE_CNPG,
+        catalogue.SOURCE_FALCO,
+        catalogue.SOURCE_KSM,
+        catalogue.SOURCE_KUBE_BENCH,
+    } <= set(present)
+
+
+def _without(records, change):
+    copied = copy.deepcopy(records)
+    for record in copied:
+        change(record)
+    return copied
+
+
+def _node_exporter_without_textfile(record):
+    if (
+        record["type"] == "kubernetes:helm.sh/v3:Release"
+        and record["name"] == "kube-prometheus-stack"
+    ):
+        exporter = record["inputs"]["values"]["prometheus-node-exporter"]
+        exporter["extraArgs"] = [a for a in exporter["extraArgs"] if "textfile" not in a]
+
+
+def _no_pod_monitor(record):
+    if record["type"].endswith(":PodMonitor"):
+        record["custom"] = False
+
+
+def _falco_without_service_monitor(record):
+    if record["type"] == "kubernetes:helm.sh/v3:Release" and record["name"] == "falco":
+        record["inputs"]["values"]["serviceMonitor"] = {"create": False}
+
+
+def _gate_writing_elsewhere(record):
+    if record["type"].endswith(":CronJob"):
+        pod = record["inputs"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        for volume in pod["volumes"]:
+            if volume["name"] == "textfile":
+                volume["hostPath"]["path"] = "/var/tmp/elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("change", "lost"),
+    [
+        (_node_exporter_without_textfile, catalogue.SOURCE_KUBE_BENCH),
+        (_gate_writing_elsewhere, catalogue.SOURCE_KUBE_BENCH),
+        (_no_pod_monitor, catalogue.SOURCE_CNPG),
+        (_falco_without_service_monitor, catalogue.SOURCE_FALCO),
+    ],
+)
+def test_a_producer_that_is_not_wired_is_not_counted(captured, app_metrics, change, lost):
+    records = _without(captured["prod"], change)
+    present = mp.kubernetes_producers(records) | mp.host_producers()
+    assert lost not in present
+    missing = _missing(_rule_expressions() + _dashboard_expressions(), app_metrics.names, present)
+    # Each of these sources feeds an alert or a dashboard today, which is now reported.
+    assert any(f"(needs {lost})" in m for m in missing), missing
