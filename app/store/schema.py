@@ -10,7 +10,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -18,17 +17,9 @@ from sqlalchemy import (
     text,
 )
 
+# Declared in its own module so that other table modules share it without an import cycle.
+from app.store.metadata import metadata
 from app.store.types import Id, UtcDateTime
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 # --- curriculum -----------------------------------------------------------------------------
 
@@ -257,3 +248,6 @@ idempotency_record = Table(
     CheckConstraint("state IN ('running', 'done')", name="state"),
     Index("ix_idempotency_record_created_at", "created_at"),
 )
+
+# The employer tables live in their own module on the same metadata.
+from app.store import schema_employers as _schema_employers  # noqa: E402, F401

@@ -27,7 +27,13 @@ APP = "the app's /metrics"
 # The ops tools' metrics are written as node-exporter textfile files by the tools themselves
 # (on hosts by `platform-tools backup` and `archive`, on Kubernetes by the kube-bench gate's
 # CronJob): a declared producer, checked below where the platform itself writes the file.
-DECLARED_TEXTFILE_SOURCES = {catalogue.SOURCE_BACKUP, catalogue.SOURCE_ARCHIVE}
+# The outbox dispatcher writes its own textfile too (PLATFORM_TOOLS_TEXTFILE_DIR on the host or
+# volume where it is scheduled).
+DECLARED_TEXTFILE_SOURCES = {
+    catalogue.SOURCE_BACKUP,
+    catalogue.SOURCE_ARCHIVE,
+    catalogue.SOURCE_OUTBOX,
+}
 
 
 def capture_stack(stack: str, out: Path) -> list[dict[str, Any]]:
