@@ -71,6 +71,9 @@ def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
+
+
 def kubernetes_producers(records: list[dict[str, Any]]) -> dict[str, str]:
     """Producers present in a rendered stack: {source: the object that makes it produce}."""
     objects = _objects(records)
@@ -96,10 +99,24 @@ def kubernetes_producers(records: list[dict[str, Any]]) -> dict[str, str]:
             clusters = [o for o in objects if o.get("kind") == "Cluster"]
             # CloudNativePG labels each instance pod cnpg.io/cluster=<name>; its exporter's
             # port is named `metrics`.
-            if "metrics" in ports and any(
-                _selects(selector, {"cnpg.io/cluster": c["metadata"]["name"]}) for c in clusters
-            ):
+            scraped = [
+                c
+                for c in clusters
+                if "metrics" in ports
+                and _selects(selector, {"cnpg.io/cluster": c["metadata"]["name"]})
+            ]
+            if scraped:
                 found[catalogue.SOURCE_CNPG] = f"PodMonitor {monitor['metadata']['name']}"
+            # The Barman Cloud plugin adds its backup series to that same exporter, on the
+            # instances of a cluster that enables the plugin for its WAL archive.
+            if any(
+                plugin.get("name") == BARMAN_PLUGIN
+                for c in scraped
+                for plugin in c["spec"].get("plugins", [])
+            ):
+                found[catalogue.SOURCE_BARMAN_CLOUD] = (
+                    f"PodMonitor {monitor['metadata']['name']}, plugin {BARMAN_PLUGIN}"
+                )
     falco = releases.get("falco", {})
     if falco.get("metrics", {}).get("enabled") and falco.get("serviceMonitor", {}).get("create"):
         found[catalogue.SOURCE_FALCO] = "falco release (metrics, serviceMonitor)"
