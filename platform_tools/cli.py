@@ -5,6 +5,8 @@ import typer
 from platform_tools.backup.cli import app as backup_app
 from platform_tools.exams.cli import app as exams_app
 from platform_tools.kube_bench.cli import app as kube_bench_app
+from platform_tools.outbox.cli import app as outbox_app
+from platform_tools.requests.cli import app as requests_app
 from platform_tools.rollover.cli import curriculum_app, year_app
 from platform_tools.run.exit_codes import EXIT_CODES_HELP
 from platform_tools.runbook.cli import app as runbook_app
@@ -28,6 +30,8 @@ def main() -> None:
 app.add_typer(backup_app, name="backup")
 app.add_typer(kube_bench_app, name="kube-bench")
 app.add_typer(exams_app, name="exams")
+app.add_typer(requests_app, name="requests")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(year_app, name="year")
 app.add_typer(curriculum_app, name="curriculum")
 app.add_typer(runbook_app, name="runbook")

@@ -28,6 +28,8 @@ SOURCE_BACKUP = "platform-tools backup"
 SOURCE_ARCHIVE = "platform-tools archive exam-period"
 SOURCE_KUBE_BENCH = "platform-tools kube-bench gate"
 SOURCE_EXAM_DOCUMENTS = "platform-tools exams documents"
+SOURCE_OUTBOX = "platform-tools outbox dispatch"
+SOURCE_VALIDATE = "platform-tools requests validate"
 SOURCE_OPS_COMMANDS = "platform-tools year, curriculum and runbook commands"
 SOURCE_CNPG = "CloudNativePG instance manager exporter (port 9187, default monitoring queries)"
 SOURCE_BARMAN_CLOUD = (
@@ -190,6 +192,53 @@ OPS_METRICS: tuple[MetricSpec, ...] = (
         "Number of documents the last successful batch of this kind wrote.",
         SOURCE_EXAM_DOCUMENTS,
         ["kind"],
+    ),
+    # Outbox dispatcher: what is still unsent after each run, and when it last ran.
+    _spec(
+        "campus_outbox_backlog_messages",
+        "gauge",
+        "Outbox messages not yet accepted by the SMTP server, after the last dispatch run.",
+        SOURCE_OUTBOX,
+    ),
+    _spec(
+        "campus_outbox_oldest_unsent_age_seconds",
+        "gauge",
+        "Age of the oldest outbox message not yet sent, after the last dispatch run (0 when "
+        "none is waiting).",
+        SOURCE_OUTBOX,
+    ),
+    _spec(
+        "campus_outbox_last_run_messages",
+        "gauge",
+        "Messages of the last dispatch run, by outcome (sent, already_accepted, failed).",
+        SOURCE_OUTBOX,
+        ["outcome"],
+    ),
+    _spec(
+        "campus_outbox_dispatch_last_run_timestamp_seconds",
+        "gauge",
+        "Unix time at which the last dispatch run finished, successful or not.",
+        SOURCE_OUTBOX,
+    ),
+    _spec(
+        "campus_outbox_dispatch_last_success_timestamp_seconds",
+        "gauge",
+        "Unix time at which the last dispatch run that sent everything due finished.",
+        SOURCE_OUTBOX,
+    ),
+    # Employer request validator runs from the CLI (the API's runs count in the app's metrics).
+    _spec(
+        "campus_requests_validate_last_run_requests",
+        "gauge",
+        "Requests judged by the last `platform-tools requests validate` run, by outcome.",
+        SOURCE_VALIDATE,
+        ["outcome"],
+    ),
+    _spec(
+        "campus_requests_validate_last_success_timestamp_seconds",
+        "gauge",
+        "Unix time at which the last successful validator run from the CLI finished.",
+        SOURCE_VALIDATE,
     ),
     # Rollovers and runbooks: one series per command (e.g. "year rollover", "runbook drain").
     _spec(

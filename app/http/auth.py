@@ -73,3 +73,16 @@ def ensure_learner_access(req: falcon.Request, learner_id: int | None) -> None:
     principal = principal_of(req)
     if principal.role == "student" and (learner_id is None or principal.learner_id != learner_id):
         raise Forbidden.of("Authorization", "a student token reads only its own learner's data")
+
+
+def ensure_organisation_access(req: falcon.Request, organisation_id: int | None) -> None:
+    """An employer reaches only its own organisation and its requests; staff reach all.
+
+    `organisation_id` is None when the record asked for does not exist: an employer gets the
+    same 403 for it as for another organisation's record, so ids cannot be probed.
+    """
+    principal = principal_of(req)
+    if principal.role == "employer" and (
+        organisation_id is None or principal.organisation_id != organisation_id
+    ):
+        raise Forbidden.of("Authorization", "an employer token reads only its own organisation")

@@ -107,6 +107,21 @@ _CONFLICT = _obj(
     overlap_ends_at=INSTANT,
 )
 
+_EMPLOYER_REQUEST = _obj(
+    id=ID,
+    organisation_id=ID,
+    reference={"type": "string"},
+    step_id=ID,
+    academic_year=YEARS,
+    status={"enum": ["submitted", "approved", "referred", "rejected"]},
+    submitted_at=INSTANT,
+    rule_id={"anyOf": [ID, {"type": "null"}]},
+    employees=_COUNT,
+    total_hours=_COUNT,
+    reasons={"type": "array", "items": _obj(code={"type": "string"}, message={"type": "string"})},
+    enrolment_ids={"type": "array", "items": ID},
+)
+
 RESPONSES: dict[str, dict[str, Any]] = {
     "Health": _obj(status={"const": "alive"}),
     "Ready": _obj(status={"enum": ["ready", "not ready"]}, checks={"type": "object"}),
@@ -182,6 +197,32 @@ RESPONSES: dict[str, dict[str, Any]] = {
         participation={"enum": ["active", "waitlisted", None]},
     ),
     **EXAM_RESPONSES,
+    "OrganisationCreated": _obj(
+        id=ID, token={"type": "string", "description": "employer token, shown only once"}
+    ),
+    "Organisation": _obj(
+        id=ID,
+        siret={"type": "string"},
+        name={"type": "string"},
+        contact_email={"type": "string"},
+        created_at=INSTANT,
+    ),
+    "RequestSubmitted": _obj(
+        id=ID, status={"const": "submitted"}, employees=_COUNT, total_hours=_COUNT
+    ),
+    "EmployerRequest": _EMPLOYER_REQUEST,
+    "EmployerRequestPage": _page(_EMPLOYER_REQUEST),
+    "ValidationRulePage": _page(
+        _obj(
+            id=ID,
+            effective_from=DATE,
+            max_hours_per_employee=_COUNT,
+            max_employees_per_request=_COUNT,
+            max_total_hours_per_organisation=_COUNT,
+            allowed_step_ids={"anyOf": [{"type": "array", "items": ID}, {"type": "null"}]},
+        )
+    ),
+    "ValidationRunResult": _obj(approved=_COUNT, referred=_COUNT),
     "Problem": {
         "type": "object",
         "required": ["type", "title", "status", "detail"],

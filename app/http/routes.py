@@ -10,12 +10,15 @@ from app.http.resources import (
     activities,
     conflicts,
     curricula,
+    employer_requests,
     enrolments,
     exam_config,
     exam_documents,
     exam_registrations,
     learners,
+    organisations,
     service,
+    validation_rules,
 )
 from app.http.resources.base import Resource
 from app.http.schemas import ID, MAX_ID, YEARS
@@ -24,6 +27,7 @@ STAFF = ("admin", "staff")
 READERS = ("admin", "staff", "student")
 ADMIN = ("admin",)
 PDF = "application/pdf"
+EMPLOYER_READERS = ("admin", "staff", "employer")
 
 
 @dataclass(frozen=True)
@@ -522,6 +526,114 @@ ROUTES: tuple[Route, ...] = (
                 ADMIN,
                 (422,),
             ),
+        },
+    ),
+    Route(
+        "/api/v1/organisations",
+        organisations.Organisations,
+        {
+            "POST": Op(
+                "Sign an organisation up (SIRET checked); answers its employer token, once",
+                "OrganisationCreated",
+                201,
+                "NewOrganisation",
+                errors=(409, 413, 422),
+                public=True,
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/organisations/{organisation_id}",
+        organisations.Organisation,
+        {
+            "GET": Op(
+                "One organisation (an employer reads only its own)",
+                "Organisation",
+                roles=EMPLOYER_READERS,
+                errors=(404,),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/organisations/{organisation_id}/requests",
+        organisations.OrganisationRequests,
+        {
+            "GET": Op(
+                "An organisation's requests",
+                "EmployerRequestPage",
+                roles=EMPLOYER_READERS,
+                errors=(404, 422),
+                paged=True,
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/requests",
+        employer_requests.EmployerRequests,
+        {
+            "POST": Op(
+                "Submit a request enrolling 1 to 5,000 employees, with their hours",
+                "RequestSubmitted",
+                201,
+                "NewEmployerRequest",
+                ("employer",),
+                (409, 413, 422),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/requests/validate",
+        employer_requests.RequestValidation,
+        {
+            "POST": Op(
+                "Run the automatic validator over submitted requests, oldest first",
+                "ValidationRunResult",
+                200,
+                "ValidationRun",
+                STAFF,
+                (409, 413, 422),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/requests/{request_id}",
+        employer_requests.EmployerRequest,
+        {
+            "GET": Op(
+                "One request with its status, reasons and enrolments",
+                "EmployerRequest",
+                roles=EMPLOYER_READERS,
+                errors=(404,),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/requests/{request_id}/decision",
+        employer_requests.RequestDecision,
+        {
+            "POST": Op(
+                "Approve or reject a referred request",
+                "EmployerRequest",
+                200,
+                "Decision",
+                STAFF,
+                (404, 409, 413, 422),
+            ),
+        },
+    ),
+    Route(
+        "/api/v1/validation-rules",
+        validation_rules.ValidationRules,
+        {
+            "POST": Op(
+                "Publish a validation rule version from a date (today or later)",
+                "Created",
+                201,
+                "NewValidationRule",
+                STAFF,
+                (413, 422),
+            ),
+            "GET": Op("Every validation rule version", "ValidationRulePage", roles=STAFF),
         },
     ),
 )

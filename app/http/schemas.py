@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.employer_limits import MAX_EMPLOYEES_PER_REQUEST, MAX_HOURS_PER_EMPLOYEE
+
 MAX_ID = 2**63 - 1
 ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 IDS: dict[str, Any] = {"type": "array", "items": ID, "maxItems": 1000}
@@ -259,6 +261,72 @@ ATTENDANCE: dict[str, Any] = _object(
 )
 
 SIGNATORY: dict[str, Any] = _object({"name": NAME_TEXT, "title": NAME_TEXT}, ["name", "title"])
+# --- employer requests ----------------------------------------------------------------------
+
+HOURS: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_HOURS_PER_EMPLOYEE}
+
+ORGANISATION: dict[str, Any] = _object(
+    {
+        # [0-9], not \d: a SIRET is ASCII digits only.
+        "siret": {"type": "string", "pattern": "^[0-9]{14}$", "examples": ["73282932000074"]},
+        "name": LABEL,
+        "contact_email": {"type": "string", "minLength": 3, "maxLength": 254},
+    },
+    ["siret", "name", "contact_email"],
+)
+
+EMPLOYEE: dict[str, Any] = _object(
+    {**LEARNER["properties"], "hours": HOURS},
+    ["external_id", "first_name", "last_name", "email", "hours"],
+)
+
+EMPLOYER_REQUEST: dict[str, Any] = _object(
+    {
+        "reference": {"type": "string", "minLength": 1, "maxLength": 64},
+        "step_id": ID,
+        "academic_year": YEARS,
+        "start_date": DATE,
+        "employees": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_EMPLOYEES_PER_REQUEST,
+            "items": EMPLOYEE,
+        },
+    },
+    ["reference", "step_id", "academic_year", "start_date", "employees"],
+)
+
+VALIDATION_RULE: dict[str, Any] = _object(
+    {
+        "effective_from": DATE,
+        "max_hours_per_employee": HOURS,
+        "max_employees_per_request": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_EMPLOYEES_PER_REQUEST,
+        },
+        "max_total_hours_per_organisation": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "allowed_step_ids": {"anyOf": [{**IDS, "minItems": 1}, {"type": "null"}]},
+    },
+    [
+        "effective_from",
+        "max_hours_per_employee",
+        "max_employees_per_request",
+        "max_total_hours_per_organisation",
+    ],
+)
+
+VALIDATION_RUN: dict[str, Any] = _object(
+    {"limit": {"type": "integer", "minimum": 1, "maximum": 10_000}}
+)
+
+DECISION: dict[str, Any] = _object(
+    {
+        "decision": {"enum": ["approve", "reject"]},
+        "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+    },
+    ["decision", "reason"],
+)
 
 REQUESTS: dict[str, dict[str, Any]] = {
     "Curriculum": CURRICULUM,
@@ -278,4 +346,9 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "ExamPayment": EXAM_PAYMENT,
     "Signatory": SIGNATORY,
     "ExamAttendance": ATTENDANCE,
+    "NewOrganisation": ORGANISATION,
+    "NewEmployerRequest": EMPLOYER_REQUEST,
+    "NewValidationRule": VALIDATION_RULE,
+    "ValidationRun": VALIDATION_RUN,
+    "Decision": DECISION,
 }

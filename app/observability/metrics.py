@@ -42,6 +42,27 @@ PROPAGATION_DURATION = Histogram(
     buckets=_LATENCY_BUCKETS,
 )
 
+ORGANISATIONS_SIGNED_UP = Counter("campus_organisations_signed_up", "Organisations registered")
+EMPLOYER_REQUESTS_SUBMITTED = Counter(
+    "campus_employer_requests_submitted", "Employer requests submitted"
+)
+EMPLOYER_REQUESTS_EMPLOYEES = Counter(
+    "campus_employer_requests_employees", "Employees named in submitted employer requests"
+)
+EMPLOYER_REQUESTS_VALIDATED = Counter(
+    "campus_employer_requests_validated",
+    "Employer requests judged, by outcome (automatic approved/referred, staff approved/rejected)",
+    ["outcome", "by"],
+)
+for _outcome, _by in (
+    ("approved", "validator"),
+    ("referred", "validator"),
+    ("approved", "staff"),
+    ("rejected", "staff"),
+):
+    # Present from the start, so a rate over them is 0 rather than absent.
+    EMPLOYER_REQUESTS_VALIDATED.labels(_outcome, _by)
+
 APP_INFO = Gauge(
     "campus_app_info", "The running app's version", ["version"], multiprocess_mode="max"
 )

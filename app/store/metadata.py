@@ -1,5 +1,5 @@
-"""The one MetaData every table module declares its tables on, with the naming convention
-that gives constraints the same names on both engines (migrations refer to them)."""
+"""The one MetaData every table module declares its tables on, with the naming convention that
+makes constraint names the same on both engines and in migrations."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     text,
 )
 
+# Declared in its own module so that other table modules share it without an import cycle.
 from app.store.metadata import metadata
 from app.store.types import Id, UtcDateTime
 
@@ -249,4 +250,6 @@ idempotency_record = Table(
 )
 
 # Exam registration tables live in their own module, on this same metadata.
+# The employer tables live in their own module on the same metadata.
+from app.store import schema_employers as _schema_employers  # noqa: E402, F401
 from app.store import schema_exams  # noqa: E402, F401

@@ -27,7 +27,13 @@ APP = "the app's /metrics"
 # The ops tools' metrics are written as node-exporter textfile files by the tools themselves
 # (on hosts by `platform-tools backup` and `archive`, on Kubernetes by the kube-bench gate's
 # CronJob): a declared producer, checked below where the platform itself writes the file.
-DECLARED_TEXTFILE_SOURCES = {catalogue.SOURCE_BACKUP, catalogue.SOURCE_ARCHIVE}
+# The outbox dispatcher writes its own textfile too (PLATFORM_TOOLS_TEXTFILE_DIR on the host or
+# volume where it is scheduled).
+DECLARED_TEXTFILE_SOURCES = {
+    catalogue.SOURCE_BACKUP,
+    catalogue.SOURCE_ARCHIVE,
+    catalogue.SOURCE_OUTBOX,
+}
 
 
 def capture_stack(stack: str, out: Path) -> list[dict[str, Any]]:
@@ -65,6 +71,9 @@ def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
+
+
 def kubernetes_producers(records: list[dict[str, Any]]) -> dict[str, str]:
     """Producers present in a rendered stack: {source: the object that makes it produce}."""
     objects = _objects(records)
@@ -90,10 +99,24 @@ def kubernetes_producers(records: list[dict[str, Any]]) -> dict[str, str]:
             clusters = [o for o in objects if o.get("kind") == "Cluster"]
             # CloudNativePG labels each instance pod cnpg.io/cluster=<name>; its exporter's
             # port is named `metrics`.
-            if "metrics" in ports and any(
-                _selects(selector, {"cnpg.io/cluster": c["metadata"]["name"]}) for c in clusters
-            ):
+            scraped = [
+                c
+                for c in clusters
+                if "metrics" in ports
+                and _selects(selector, {"cnpg.io/cluster": c["metadata"]["name"]})
+            ]
+            if scraped:
                 found[catalogue.SOURCE_CNPG] = f"PodMonitor {monitor['metadata']['name']}"
+            # The Barman Cloud plugin adds its backup series to that same exporter, on the
+            # instances of a cluster that enables the plugin for its WAL archive.
+            if any(
+                plugin.get("name") == BARMAN_PLUGIN
+                for c in scraped
+                for plugin in c["spec"].get("plugins", [])
+            ):
+                found[catalogue.SOURCE_BARMAN_CLOUD] = (
+                    f"PodMonitor {monitor['metadata']['name']}, plugin {BARMAN_PLUGIN}"
+                )
     falco = releases.get("falco", {})
     if falco.get("metrics", {}).get("enabled") and falco.get("serviceMonitor", {}).get("create"):
         found[catalogue.SOURCE_FALCO] = "falco release (metrics, serviceMonitor)"

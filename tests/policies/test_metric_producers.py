@@ -95,9 +95,15 @@ def _gate_writing_elsewhere(record):
                 volume["hostPath"]["path"] = "/var/tmp/elsewhere"
 
 
+def _cluster_without_barman_plugin(record):
+    if record["type"].endswith(":Cluster"):
+        record["inputs"]["spec"]["plugins"] = []
+
+
 @pytest.mark.parametrize(
     ("change", "lost"),
     [
+        (_cluster_without_barman_plugin, catalogue.SOURCE_BARMAN_CLOUD),
         (_node_exporter_without_textfile, catalogue.SOURCE_KUBE_BENCH),
         (_gate_writing_elsewhere, catalogue.SOURCE_KUBE_BENCH),
         (_no_pod_monitor, catalogue.SOURCE_CNPG),

@@ -23,6 +23,7 @@ OPS_CLI_ALERTS = {
     "CampusPropagationErrors",
     "CampusDatabaseDown",
     "CampusFalcoCriticalEvent",
+    "CampusOutboxStuck",
 }
 
 

@@ -1,7 +1,7 @@
 """Exam registration: periods, modalities, centres, exams, registrations, payments, signatory.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 10:36:02.117752
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from app.store.types import UtcDateTime
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
