@@ -27,6 +27,8 @@ def test_defaults_are_the_names_the_infra_program_gives_its_objects():
 
 
 def test_switchover_follows_the_plugin_of_the_pinned_operator():
-    # db-switchover reproduces `kubectl cnpg promote` of CloudNativePG 1.29 (chart 0.28.3).
-    # A chart bump must come with a look at the plugin's promote command of the new version.
-    assert charts.CLOUDNATIVE_PG.version == "0.28.3"
+    # db-switchover reproduces `kubectl cnpg promote`: a merge patch of the Cluster's status
+    # (targetPrimary, its timestamp, phase and reason, the Ready condition). Read again for
+    # chart 0.29.0 on 2026-11-30: the plugin's promote command is unchanged. A chart bump must
+    # come with a look at the plugin's promote command of the new version.
+    assert charts.CLOUDNATIVE_PG.version == "0.29.0"
