@@ -17,16 +17,17 @@ from app.store.schema import (
 )
 
 
-def eligible(e: FromClause, a: FromClause, el: FromClause) -> ColumnElement[bool]:
-    """True when enrolment `e` is eligible for activity `a` whose element row is `el`.
+def on_the_enrolments_path(e: FromClause, element_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Rules 3 and 4 for the element `element_id` and enrolment `e`: every optional element on
+    its path is chosen, and none on its path is exempted.
 
-    The caller joins `el` on `el.id = a.element_id`. Rules 3 and 4 are anti-joins over the
-    closure table, so a deep tree costs one indexed lookup per ancestor, not a recursion.
+    Two anti-joins over the closure table, so a deep tree costs one indexed lookup per
+    ancestor, not a recursion.
     """
     path = element_closure.alias("path")
     ancestor = element.alias("ancestor")
     optional_not_chosen = exists().where(
-        path.c.descendant_id == a.c.element_id,
+        path.c.descendant_id == element_id,
         ancestor.c.id == path.c.ancestor_id,
         ancestor.c.optional.is_(True),
         # Nested two deep: SQLAlchemy would only correlate with the closest query, so the
@@ -40,10 +41,18 @@ def eligible(e: FromClause, a: FromClause, el: FromClause) -> ColumnElement[bool
     )
     exempt_path = element_closure.alias("exempt_path")
     exempted = exists().where(
-        exempt_path.c.descendant_id == a.c.element_id,
+        exempt_path.c.descendant_id == element_id,
         enrolment_exemption.c.enrolment_id == e.c.id,
         enrolment_exemption.c.element_id == exempt_path.c.ancestor_id,
     )
+    return and_(~optional_not_chosen, ~exempted)
+
+
+def eligible(e: FromClause, a: FromClause, el: FromClause) -> ColumnElement[bool]:
+    """True when enrolment `e` is eligible for activity `a` whose element row is `el`.
+
+    The caller joins `el` on `el.id = a.element_id`.
+    """
     in_group = or_(
         a.c.group_id.is_(None),
         exists().where(
@@ -55,8 +64,7 @@ def eligible(e: FromClause, a: FromClause, el: FromClause) -> ColumnElement[bool
         e.c.status == "active",  # rule 1
         e.c.academic_year == a.c.academic_year,  # rule 1
         el.c.step_id == e.c.step_id,  # rule 2
-        ~optional_not_chosen,  # rule 3
-        ~exempted,  # rule 4
+        on_the_enrolments_path(e, a.c.element_id),  # rules 3 and 4
         in_group,  # rule 5
         # Rule 6. Both engines compare an instant with a date at midnight UTC: PostgreSQL
         # sessions run in UTC, and SQLite stores UTC instants as text that sorts as time.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, exists, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -16,13 +16,11 @@ from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, coll
 from app.domain.exam_fees import FeeSchedule, registration_fee
 from app.domain.exam_registration_states import LIVE_STATES, next_state
 from app.domain.pages import page
+from app.propagation.eligibility_sql import on_the_enrolments_path
 from app.services.exam_config import RESIT_PERIOD, ensure_open, ensure_writable, load_period
 from app.store.schema import (
     element,
-    element_closure,
     enrolment,
-    enrolment_choice,
-    enrolment_exemption,
     learner,
 )
 from app.store.schema_exams import (
@@ -323,25 +321,6 @@ def _elements_outside_enrolments(
     if not element_ids:
         return set()
     e = enrolment
-    path = element_closure.alias("path")
-    ancestor = element.alias("ancestor")
-    optional_not_chosen = exists().where(
-        path.c.descendant_id == element.c.id,
-        ancestor.c.id == path.c.ancestor_id,
-        ancestor.c.optional.is_(True),
-        ~exists()
-        .where(
-            enrolment_choice.c.enrolment_id == e.c.id,
-            enrolment_choice.c.element_id == ancestor.c.id,
-        )
-        .correlate_except(enrolment_choice),
-    )
-    exempt_path = element_closure.alias("exempt_path")
-    exempted = exists().where(
-        exempt_path.c.descendant_id == element.c.id,
-        enrolment_exemption.c.enrolment_id == e.c.id,
-        enrolment_exemption.c.element_id == exempt_path.c.ancestor_id,
-    )
     inside = conn.execute(
         select(element.c.id)
         .join(e, and_(e.c.step_id == element.c.step_id))
@@ -350,8 +329,7 @@ def _elements_outside_enrolments(
             e.c.learner_id == learner_id,
             e.c.academic_year == academic_year,
             e.c.status == "active",
-            ~optional_not_chosen,
-            ~exempted,
+            on_the_enrolments_path(e, element.c.id),
         )
     ).scalars()
     return set(element_ids) - set(inside)

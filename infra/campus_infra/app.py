@@ -22,6 +22,9 @@ TERMINATION_GRACE_SECONDS = 45
 # Inside the pod the server must listen on every interface for the Service to reach it.
 SERVE_ARGS = ["serve", "--host", "0.0.0.0", "--port", str(n.APP_PORT)]  # noqa: S104
 OTEL_ENDPOINT = f"http://{n.OTEL_SERVICE}.{n.NS_MONITORING}.svc:4318"
+# The key that signs exam-notice QR codes: a prerequisite Secret made by ops (like the TLS
+# one), never in the deploy repository; production refuses to start without it.
+EXAM_TOKEN_SECRET = "campus-exam-token"  # noqa: S105 (an object name)
 
 
 def _env(app: AppConfig) -> list[dict[str, Any]]:
@@ -32,6 +35,11 @@ def _env(app: AppConfig) -> list[dict[str, Any]]:
         {
             "name": "DATABASE_URL",
             "valueFrom": {"secretKeyRef": {"name": APP_DB_SECRET, "key": "uri"}},
+        },
+        {"name": "APP_ENV", "value": "production"},
+        {
+            "name": "EXAM_TOKEN_KEY",
+            "valueFrom": {"secretKeyRef": {"name": EXAM_TOKEN_SECRET, "key": "key"}},
         },
         {"name": "APP_WORKERS", "value": str(app.workers)},
         {"name": "APP_THREADS", "value": str(app.threads)},

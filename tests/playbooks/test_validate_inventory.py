@@ -64,6 +64,9 @@ BAD_INPUTS = [
     pytest.param("postgresql_port", {"postgresql_port": "5432"}, id="port-as-string"),
     pytest.param("campus_db_password", {"campus_db_password": None}, id="db-password-missing"),
     pytest.param(
+        "app_host_exam_token_key", {"app_host_exam_token_key": "short"}, id="exam-key-too-short"
+    ),
+    pytest.param(
         "campus_db_password", {"campus_db_password": "changeme"}, id="db-password-placeholder"
     ),
     pytest.param(
