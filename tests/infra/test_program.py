@@ -76,6 +76,20 @@ def test_app_probes_drain_and_rollout(rendered: dict[str, Rendered], stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_the_app_runs_in_production_with_its_own_exam_notice_key(rendered, stack):
+    pod = _app_pod(rendered[stack])
+    (container,) = pod["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["APP_ENV"]["value"] == "production"
+    # Never a value in the manifests (they are published): the prerequisite Secret's key.
+    assert "value" not in env["EXAM_TOKEN_KEY"]
+    assert env["EXAM_TOKEN_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "campus-exam-token",
+        "key": "key",
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_database_url_comes_from_the_operator_secret_and_verifies_the_server(rendered, stack):
     from campus_infra.database_client import CA_DIR, CA_FILE
 
