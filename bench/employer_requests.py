@@ -195,26 +195,20 @@ def floor_seconds(engine) -> float:
 
 
 def bench_validator(server: str, requests: int, batch: int, activity_count: int) -> None:
-    url, drop = scratch_database(server)
-    try:
+    with scratch_database("postgresql", server) as url:
         engine = build_engine(Settings(database_url=url))
         migrate.upgrade(engine)
         employees = seed(engine, requests, activity_count)
         seconds, counts, approved, referred = validate_all(engine, batch)
         floor = floor_seconds(engine)
         engine.dispose()
-    finally:
-        drop()
     # A small run for the statement count: 10 requests instead of a full batch.
-    url, drop = scratch_database(server)
-    try:
+    with scratch_database("postgresql", server) as url:
         engine = build_engine(Settings(database_url=url))
         migrate.upgrade(engine)
         seed(engine, 10, activity_count)
         _, small_counts, _, _ = validate_all(engine, batch)
         engine.dispose()
-    finally:
-        drop()
     field_seconds = 86_400 * requests / FIELD_DOSSIERS_PER_DAY
     print(
         f"validator: {requests} requests ({employees} employees, {activity_count} activities) "
@@ -279,48 +273,47 @@ def _siret(seed: int) -> str:
 def bench_signup(server: str, signups: int, clients: int, repeat: int) -> None:
     rates, ceilings, conflicts = [], [], 0
     for attempt in range(repeat):
-        url, drop = scratch_database(server)
-        port = _free_port()
-        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-        subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=REPO, env=env, check=True)
-        server_process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                        "GET", "/healthz"
-                    )
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            bodies = [
-                json.dumps(
-                    {
-                        "siret": _siret(attempt * 10_000_000 + i),
-                        "name": f"Company {i}",
-                        "contact_email": f"hr{i}@company.example",
-                    }
-                ).encode()
-                for i in range(signups)
-            ]
-            seconds, statuses = _hammer(port, "/api/v1/organisations", bodies, clients)
-            assert statuses.count(201) == signups, {s: statuses.count(s) for s in set(statuses)}
-            rates.append(signups / seconds)
-            # The same SIRETs again: each one is a 409 from the unique index.
-            _, again = _hammer(port, "/api/v1/organisations", bodies[:200], clients)
-            conflicts += again.count(409)
-            health_seconds, _ = _hammer(port, "/healthz", [None] * signups, clients)
-            ceilings.append(signups / health_seconds)
-        finally:
-            server_process.send_signal(signal.SIGTERM)
-            server_process.wait(30)
-            drop()
+        with scratch_database("postgresql", server) as url:
+            port = _free_port()
+            env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+            subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=REPO, env=env, check=True)
+            server_process = subprocess.Popen(
+                [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                for _ in range(200):
+                    try:
+                        http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
+                            "GET", "/healthz"
+                        )
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+                bodies = [
+                    json.dumps(
+                        {
+                            "siret": _siret(attempt * 10_000_000 + i),
+                            "name": f"Company {i}",
+                            "contact_email": f"hr{i}@company.example",
+                        }
+                    ).encode()
+                    for i in range(signups)
+                ]
+                seconds, statuses = _hammer(port, "/api/v1/organisations", bodies, clients)
+                assert statuses.count(201) == signups, {s: statuses.count(s) for s in set(statuses)}
+                rates.append(signups / seconds)
+                # The same SIRETs again: each one is a 409 from the unique index.
+                _, again = _hammer(port, "/api/v1/organisations", bodies[:200], clients)
+                conflicts += again.count(409)
+                health_seconds, _ = _hammer(port, "/healthz", [None] * signups, clients)
+                ceilings.append(signups / health_seconds)
+            finally:
+                server_process.send_signal(signal.SIGTERM)
+                server_process.wait(30)
     rate, ceiling = statistics.median(rates), statistics.median(ceilings)
     print(
         f"sign-up: {rate:.0f} organisations/s (median of {repeat}; {clients} clients, "

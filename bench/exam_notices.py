@@ -217,12 +217,10 @@ def main() -> None:
         f"({os.cpu_count()} CPUs, {args.jobs} processes)"
     )
     runs = []
+    kind = "postgresql" if args.database_url else "sqlite"
     for _ in range(args.repeat):
-        url, drop = scratch_database(args.database_url)
-        try:
+        with scratch_database(kind, args.database_url) as url:
             runs.append(run_once(url, args.notices, args.exams, args.jobs))
-        finally:
-            drop()
     seconds = statistics.median(r[0] for r in runs)
     read = statistics.median(r[1] for r in runs)
     floor = statistics.median(r[2] for r in runs)
