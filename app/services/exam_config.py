@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.domain import values
 from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, collect
 from app.domain.pages import page
 from app.services.references import rows_by_id
+from app.services.unique_rows import insert_unique, page_by_id
 from app.store.schema import element
 from app.store.schema_exams import (
     certificate_signatory,
@@ -109,13 +109,9 @@ def create_period(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
         errors.append(FieldError("closes_at", "must be after opens_at"))
     collect(errors)
     row = {"academic_year": year, "number": body["number"], "status": "planned", **window}
-    try:
-        with conn.begin_nested():
-            new_id = conn.execute(
-                insert(exam_period).values(**row).returning(exam_period.c.id)
-            ).scalar_one()
-    except IntegrityError:
-        raise Conflict.of("number", f"{year} already has exam period {body['number']}") from None
+    new_id = insert_unique(
+        conn, exam_period, row, "number", f"{year} already has exam period {body['number']}"
+    )
     return period_view(load_period(conn, new_id))
 
 
@@ -166,17 +162,7 @@ def get_period(conn: Connection, period_id: int) -> dict[str, Any]:
 
 def list_periods(conn: Connection, limit: int, after: int) -> dict[str, Any]:
     """Every period, in id order."""
-    rows = (
-        conn.execute(
-            select(exam_period)
-            .where(exam_period.c.id > after)
-            .order_by(exam_period.c.id)
-            .limit(limit + 1)
-        )
-        .mappings()
-        .all()
-    )
-    return page(rows, limit, lambda r: r["id"], period_view)
+    return page_by_id(conn, exam_period, limit, after, period_view)
 
 
 # --- modalities and centres -------------------------------------------------------------------
@@ -195,29 +181,16 @@ def create_modality(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
         k: body[k]
         for k in ("code", "label", "fixed_fee_cents", "fee_per_hour_cents", "needs_centre")
     }
-    try:
-        with conn.begin_nested():
-            new_id = conn.execute(
-                insert(exam_modality).values(**row).returning(exam_modality.c.id)
-            ).scalar_one()
-    except IntegrityError:
-        raise Conflict.of("code", f"a modality with code {body['code']} exists") from None
-    return {"id": new_id}
+    return {
+        "id": insert_unique(
+            conn, exam_modality, row, "code", f"a modality with code {body['code']} exists"
+        )
+    }
 
 
 def list_modalities(conn: Connection, limit: int, after: int) -> dict[str, Any]:
     """Every modality, in id order."""
-    rows = (
-        conn.execute(
-            select(exam_modality)
-            .where(exam_modality.c.id > after)
-            .order_by(exam_modality.c.id)
-            .limit(limit + 1)
-        )
-        .mappings()
-        .all()
-    )
-    return page(rows, limit, lambda r: r["id"], _modality_view)
+    return page_by_id(conn, exam_modality, limit, after, _modality_view)
 
 
 def create_centre(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
@@ -228,32 +201,20 @@ def create_centre(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
     if not modality[body["modality_id"]].needs_centre:
         raise InvalidInput.of("modality_id", "this modality has no centres (needs_centre is false)")
     row = {k: body[k] for k in ("code", "label", "modality_id", "capacity")}
-    try:
-        with conn.begin_nested():
-            new_id = conn.execute(
-                insert(exam_centre).values(**row).returning(exam_centre.c.id)
-            ).scalar_one()
-    except IntegrityError:
-        raise Conflict.of("code", f"a centre with code {body['code']} exists") from None
-    return {"id": new_id}
+    return {
+        "id": insert_unique(
+            conn, exam_centre, row, "code", f"a centre with code {body['code']} exists"
+        )
+    }
 
 
 def list_centres(conn: Connection, limit: int, after: int) -> dict[str, Any]:
     """Every centre, in id order."""
-    rows = (
-        conn.execute(
-            select(exam_centre)
-            .where(exam_centre.c.id > after)
-            .order_by(exam_centre.c.id)
-            .limit(limit + 1)
-        )
-        .mappings()
-        .all()
-    )
-    return page(
-        rows,
+    return page_by_id(
+        conn,
+        exam_centre,
         limit,
-        lambda r: r["id"],
+        after,
         lambda r: {k: r[k] for k in ("id", "code", "label", "modality_id", "capacity")},
     )
 
@@ -296,13 +257,13 @@ def create_exam(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
         "room": body.get("room"),
         "capacity": body.get("capacity"),
     }
-    try:
-        with conn.begin_nested():
-            new_id = conn.execute(insert(exam).values(**row).returning(exam.c.id)).scalar_one()
-    except IntegrityError:
-        raise Conflict.of(
-            "element_id", f"exam period {body['period_id']} already has an exam of this element"
-        ) from None
+    new_id = insert_unique(
+        conn,
+        exam,
+        row,
+        "element_id",
+        f"exam period {body['period_id']} already has an exam of this element",
+    )
     conn.execute(
         insert(exam_allowed_modality),
         [{"exam_id": new_id, "modality_id": m} for m in modality_ids],

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.exc import IntegrityError
 
 from app.domain import values
 from app.domain.errors import Conflict, NotFound
+from app.services.unique_rows import insert_unique
 from app.store.schema import learner
 
 
@@ -21,13 +21,9 @@ def create_learner(conn: Connection, body: dict[str, Any]) -> dict[str, int]:
     if taken:
         raise Conflict.of("external_id", f"a learner with this external id exists (id {taken.id})")
     row = {k: body[k] for k in ("external_id", "first_name", "last_name", "email")}
-    try:
-        with conn.begin_nested():
-            new_id = conn.execute(learner.insert().values(**row).returning(learner.c.id))
-            return {"id": new_id.scalar_one()}
-    except IntegrityError:
-        # Another request took the external id between our check and our insert.
-        raise Conflict.of("external_id", "a learner with this external id exists") from None
+    # Another request may take the external id between our check and our insert.
+    taken_now = "a learner with this external id exists"
+    return {"id": insert_unique(conn, learner, row, "external_id", taken_now)}
 
 
 def get_learner(conn: Connection, learner_id: int) -> dict[str, Any]:
