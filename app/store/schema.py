@@ -180,6 +180,18 @@ activity = Table(
     Index("ix_activity_element_year", "element_id", "academic_year"),
 )
 
+# Which activity a year rollover made from which source slot. A re-run of the rollover reads
+# this instead of matching slots, so an activity staff moved or removed since is not made again.
+# Plain pointers, not foreign keys: carried activities stay deletable like any other.
+activity_rollover = Table(
+    "activity_rollover",
+    metadata,
+    Column("source_id", Id, primary_key=True),
+    Column("target_year", String(9), primary_key=True),
+    Column("activity_id", Id, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 # `id` is the order of arrival: seats and the waitlist are settled by it.
 # `run_id` names the propagation that wrote the row (an audit pointer, not a foreign key):
 # only propagation writes it, from the run row it has just created, and a foreign-key check

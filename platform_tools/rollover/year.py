@@ -6,7 +6,9 @@ Each activity of the source year becomes an activity of the target year on the s
 kind, group and capacity, moved by whole weeks so it keeps its weekday and wall-clock time.
 Activities are created through the app's own service, so every new activity seats the learners
 already enrolled for the target year. History is never touched: the source year's activities
-and participations are only read.
+and participations are only read. Each carried activity is recorded against its source slot
+(`activity_rollover`), so a re-run creates only what is still missing: an activity staff have
+moved or removed since is not made again.
 """
 
 from __future__ import annotations
@@ -17,13 +19,20 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, insert, select, text
 
 from app import clock
 from app.domain import values
 from app.domain.errors import InvalidInput
 from app.services.activities import create_activity
-from app.store.schema import activity, element, learner_group, programme_version, step
+from app.store.schema import (
+    activity,
+    activity_rollover,
+    element,
+    learner_group,
+    programme_version,
+    step,
+)
 from platform_tools.rollover.year_shift import first_year, shift_instant, week_offset
 
 # Two rollovers at once would both see the target year empty and create everything twice.
@@ -170,6 +179,14 @@ def plan_rollover(conn: Connection, target_year: str, source_year: str, zone: Zo
         .where(activity.c.academic_year == source_year)
         .order_by(activity.c.starts_at, activity.c.id)
     ).all()
+    carried = set(
+        conn.execute(
+            select(activity_rollover.c.source_id).where(
+                activity_rollover.c.target_year == target_year
+            )
+        ).scalars()
+    )
+    # Slots staff created by hand in the target year count as present too.
     existing = {
         (r.element_id, r.kind, r.group_id, r.starts_at)
         for r in conn.execute(
@@ -195,7 +212,7 @@ def plan_rollover(conn: Connection, target_year: str, source_year: str, zone: Zo
         plan.weeks = plan.weeks or weeks
         starts_at = shift_instant(row.starts_at, weeks, zone)
         ends_at = shift_instant(row.ends_at, weeks, zone)
-        if (row.element_id, row.kind, row.group_id, starts_at) in existing:
+        if row.id in carried or (row.element_id, row.kind, row.group_id, starts_at) in existing:
             plan.already_carried.append(row.id)
             continue
         if starts_at <= now:
@@ -265,4 +282,18 @@ def apply_rollover(
         created += result["participations_created"]
         waitlisted += result["waitlisted"]
         advance()
+    if ids:
+        now = clock.now()
+        conn.execute(
+            insert(activity_rollover),
+            [
+                {
+                    "source_id": item.source_id,
+                    "target_year": plan.target_year,
+                    "activity_id": new_id,
+                    "created_at": now,
+                }
+                for item, new_id in zip(plan.to_create, ids, strict=True)
+            ],
+        )
     return YearOutcome(ids, created, waitlisted)

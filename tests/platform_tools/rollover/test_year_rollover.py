@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 
 from app import clock
+from app.services.activities import delete_activity, update_activity
 from app.settings import Settings
 from app.store.schema import activity, participation, propagation_run
 from tests.platform_tools.rollover.cli_runner import run
@@ -75,6 +76,32 @@ def test_second_rollover_creates_nothing_twice(settings: Settings, engine: Engin
     assert document["to_create"] == [] and len(document["already_carried"]) == 3
     assert _rows(engine, activity) == after_first
     assert _rows(engine, propagation_run) == runs_after_first
+
+
+def test_a_rerun_does_not_remake_activities_staff_moved_or_removed(
+    settings: Settings, engine: Engine
+):
+    build_school(engine)
+    first = json.loads(_rollover(settings, "--yes", "--json").stdout)
+    moved_id, removed_id, kept_id = first["created_ids"]
+    with engine.begin() as conn:
+        moved = conn.execute(select(activity).where(activity.c.id == moved_id)).one()
+        update_activity(
+            conn,
+            moved_id,
+            {
+                "starts_at": (moved.starts_at + timedelta(days=1)).isoformat(),
+                "ends_at": (moved.ends_at + timedelta(days=1)).isoformat(),
+            },
+        )
+        delete_activity(conn, removed_id)
+    result = _rollover(settings, "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["to_create"] == [] and document["created_ids"] == []
+    assert len(document["already_carried"]) == 3
+    remaining = [r[0] for r in _rows(engine, activity, activity.c.academic_year == "2026-2027")]
+    assert remaining == [moved_id, kept_id]
 
 
 def test_rollover_never_touches_the_source_years_history(settings: Settings, engine: Engine):
