@@ -25,7 +25,7 @@ MetricKind = Literal["counter", "gauge", "histogram"]
 
 # Who publishes a metric: the ops CLI commands for ours, the exporter for third-party ones.
 SOURCE_BACKUP = "platform-tools backup"
-SOURCE_ARCHIVE = "platform-tools archive exam-period"
+SOURCE_ARCHIVE = "platform-tools exam-period archive"
 SOURCE_KUBE_BENCH = "platform-tools kube-bench gate"
 SOURCE_EXAM_DOCUMENTS = "platform-tools exams documents"
 SOURCE_OUTBOX = "platform-tools outbox dispatch"
