@@ -375,6 +375,14 @@ EXPORTER_METRICS: tuple[MetricSpec, ...] = (
         SOURCE_KSM,
         ["namespace", "horizontalpodautoscaler"],
     ),
+    _spec(
+        "kube_cronjob_status_last_successful_time",
+        "gauge",
+        "LastSuccessfulTime keeps information of when was the last time the job was completed "
+        "successfully.",
+        SOURCE_KSM,
+        ["namespace", "cronjob"],
+    ),
 )
 
 CATALOGUE: dict[str, MetricSpec] = {spec.name: spec for spec in OPS_METRICS + EXPORTER_METRICS}
