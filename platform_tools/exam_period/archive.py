@@ -239,7 +239,7 @@ def _write_and_mark(
             finished_at=dt.datetime.now(dt.UTC),
             files=checksum_files(partial, progress),
             tables=tables,
-            forced_reason=force_reason if (locked.in_progress or row["status"] == "open") else None,
+            forced_reason=force_reason,
             in_progress=locked.in_progress,
         )
         write_archive_manifest(manifest, partial)

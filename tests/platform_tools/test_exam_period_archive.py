@@ -385,6 +385,50 @@ def test_a_failure_while_writing_leaves_the_period_as_it_was_and_no_archive(
     assert _samples(metrics)["campus_archive_last_run_success"] == 0
 
 
+def test_a_write_racing_the_archive_waits_for_it_then_is_refused(school, tmp_path, monkeypatch):
+    """The app's writes take the period FOR SHARE (SQLite: the write lock), so a cancel sent
+    while the archive is being written waits, and meets the archived period: the archive
+    holds the registration exactly as it is in the database."""
+    import threading
+    import time
+
+    import platform_tools.exam_period.archive as archive_module
+
+    draft = school.register()["id"]
+    close(school)
+    answers: list = []
+    real_export = archive_module.export_period
+
+    def export_while_a_cancel_arrives(conn, period_id, directory):
+        counts = real_export(conn, period_id, directory)
+        racer = threading.Thread(
+            target=lambda: answers.append(
+                school.client.simulate_post(
+                    f"/api/v1/exam-registrations/{draft}/cancel", headers=school.staff
+                )
+            )
+        )
+        racer.start()
+        time.sleep(1.0)
+        assert racer.is_alive(), "the cancel did not wait for the archive"
+        answers.append(racer)
+        return counts
+
+    monkeypatch.setattr(archive_module, "export_period", export_while_a_cancel_arrives)
+    archive_dir = tmp_path / "archives"
+    done = archive(school, archive_dir, "--yes", "--force", "--reason", "race")
+    assert done.exit_code == 0, done.stderr
+    racer = answers[0]
+    racer.join(timeout=30)
+    (answer,) = answers[1:]
+    assert answer.status_code == 409 and "archived" in answer.json["detail"]
+    rows = period_cli(
+        "show", str(archive_dir / ARCHIVE_NAME), "--table", "exam_registration", "--json"
+    )
+    archived = {r["id"]: r["status"] for r in json.loads(rows.stdout)["rows"]}
+    assert archived[draft] == school.get(draft)["status"] == "draft"
+
+
 # --- verify, show -----------------------------------------------------------------------------
 
 
