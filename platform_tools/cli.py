@@ -3,6 +3,7 @@
 import typer
 
 from platform_tools.backup.cli import app as backup_app
+from platform_tools.exam_period.cli import app as exam_period_app
 from platform_tools.exams.cli import app as exams_app
 from platform_tools.kube_bench.cli import app as kube_bench_app
 from platform_tools.outbox.cli import app as outbox_app
@@ -30,6 +31,7 @@ def main() -> None:
 app.add_typer(backup_app, name="backup")
 app.add_typer(kube_bench_app, name="kube-bench")
 app.add_typer(exams_app, name="exams")
+app.add_typer(exam_period_app, name="exam-period")
 app.add_typer(requests_app, name="requests")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(year_app, name="year")

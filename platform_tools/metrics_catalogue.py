@@ -25,7 +25,7 @@ MetricKind = Literal["counter", "gauge", "histogram"]
 
 # Who publishes a metric: the ops CLI commands for ours, the exporter for third-party ones.
 SOURCE_BACKUP = "platform-tools backup"
-SOURCE_ARCHIVE = "platform-tools archive exam-period"
+SOURCE_ARCHIVE = "platform-tools exam-period archive"
 SOURCE_KUBE_BENCH = "platform-tools kube-bench gate"
 SOURCE_EXAM_DOCUMENTS = "platform-tools exams documents"
 SOURCE_OUTBOX = "platform-tools outbox dispatch"
@@ -374,6 +374,14 @@ EXPORTER_METRICS: tuple[MetricSpec, ...] = (
         "Desired number of replicas of pods managed by this autoscaler.",
         SOURCE_KSM,
         ["namespace", "horizontalpodautoscaler"],
+    ),
+    _spec(
+        "kube_cronjob_status_last_successful_time",
+        "gauge",
+        "LastSuccessfulTime keeps information of when was the last time the job was completed "
+        "successfully.",
+        SOURCE_KSM,
+        ["namespace", "cronjob"],
     ),
 )
 

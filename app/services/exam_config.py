@@ -53,11 +53,23 @@ def period_view(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def load_period(conn: Connection, period_id: int, field: str = "period_id", lock: bool = False):  # type: ignore[no-untyped-def]
-    """The period row; 404 naming `field` when it does not exist."""
+def load_period(  # type: ignore[no-untyped-def]
+    conn: Connection,
+    period_id: int,
+    field: str = "period_id",
+    lock: bool = False,
+    share: bool = False,
+):
+    """The period row; 404 naming `field` when it does not exist.
+
+    `lock`: FOR UPDATE (the period itself changes); `share`: FOR SHARE, taken by writes to
+    the period's data, so they wait for an archive in progress (and it for them).
+    """
     query = select(exam_period).where(exam_period.c.id == period_id)
     if lock:
         query = query.with_for_update()
+    elif share:
+        query = query.with_for_update(read=True)
     row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound.of(field, f"no exam period {period_id}")
@@ -146,10 +158,14 @@ def update_period(conn: Connection, period_id: int, body: dict[str, Any]) -> dic
     return period_view(load_period(conn, period_id))
 
 
-def archive_period(conn: Connection, period_id: int) -> dict[str, Any]:
-    """Freeze a closed period (the ops archive command calls this once its copy is verified)."""
+def archive_period(conn: Connection, period_id: int, allow_open: bool = False) -> dict[str, Any]:
+    """Freeze a closed period (the ops archive command calls this once its copy is written).
+
+    `allow_open`: an open period archives too (the command's `--force`, with a reason).
+    """
     period = load_period(conn, period_id, lock=True)
-    if period["status"] != "closed":
+    allowed = ("closed", "open") if allow_open else ("closed",)
+    if period["status"] not in allowed:
         raise Conflict.of("status", f"the period is {period['status']}: only a closed one archives")
     conn.execute(update(exam_period).where(exam_period.c.id == period_id).values(status="archived"))
     return period_view(load_period(conn, period_id))

@@ -387,7 +387,8 @@ def _seat_errors(
 def _move(conn: Connection, registration_id: int, action: str, **changes: Any) -> RowMapping:
     """Lock the registration, check the period and the transition, and apply it."""
     row = _load(conn, registration_id, lock=True)
-    period = load_period(conn, row["period_id"])
+    # FOR SHARE: an archive of the period in progress waits for this change, or it for it.
+    period = load_period(conn, row["period_id"], share=True)
     ensure_writable(period)
     target = next_state(row["status"], action)
     if action == "submit":

@@ -123,6 +123,7 @@ PUBLIC_PATHS = ("/api",)
 APP_KINDS = (
     ("", "ServiceAccount"),
     ("batch", "Job"),
+    ("batch", "CronJob"),  # the scheduled commands of jobs.py
     ("apps", "Deployment"),
     ("", "Service"),
     ("networking.k8s.io", "Ingress"),

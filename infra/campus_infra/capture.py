@@ -193,10 +193,11 @@ def gitops_records() -> list[dict[str, Any]]:
 
     from campus_infra.app import app_manifests
     from campus_infra.config import configured_keys, parse_stack_config
+    from campus_infra.jobs import job_manifests
 
     config = parse_stack_config(pulumi.Config(PROJECT).get, configured_keys())
     result = []
-    for manifest in app_manifests(config):
+    for manifest in [*app_manifests(config), *job_manifests(config)]:
         api_version = manifest["apiVersion"]
         group_version = api_version if "/" in api_version else f"core/{api_version}"
         result.append(

@@ -137,6 +137,7 @@ STRUCTURED_KEYS = (
     "loadgen",
     "surge",
     "network",
+    "jobs",
 )
 
 
@@ -301,6 +302,25 @@ class NetworkConfig:
     object_storage_cidrs: tuple[str, ...]
     git_cidrs: tuple[str, ...]
     artifact_registry_cidrs: tuple[str, ...]
+    # The SMTP relay the outbox dispatcher hands messages to, and its port (25 or 587).
+    smtp_relay_cidrs: tuple[str, ...]
+    smtp_relay_port: int
+
+
+# Ports an SMTP relay listens on for relaying (connections.py lists both as listeners).
+SMTP_RELAY_PORTS = (25, 587)
+_EMAIL = re.compile(r"^[^@\s]+@([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@dataclass(frozen=True)
+class JobsConfig:
+    """The app's scheduled commands: the outbox dispatcher and the request validator."""
+
+    smtp_relay_host: str
+    sender: str
+    outbox_schedule: str
+    validate_schedule: str
+    resources: Resources
 
 
 @dataclass(frozen=True)
@@ -316,6 +336,7 @@ class StackConfig:
     gitops: GitOpsConfig
     loadgen: LoadGenConfig
     network: NetworkConfig
+    jobs: JobsConfig
 
 
 def _read_app(root: _Section) -> AppConfig:
@@ -444,9 +465,48 @@ def _read_network(root: _Section) -> NetworkConfig:
         object_storage_cidrs=_cidrs(s, "objectStorageCidrs"),
         git_cidrs=_cidrs(s, "gitCidrs"),
         artifact_registry_cidrs=_cidrs(s, "artifactRegistryCidrs"),
+        smtp_relay_cidrs=_cidrs(s, "smtpRelayCidrs"),
+        smtp_relay_port=s.integer("smtpRelayPort", default=25, low=1, high=65535),
+    )
+    if result.smtp_relay_port not in SMTP_RELAY_PORTS:
+        raise ConfigError(
+            f"{s.key('smtpRelayPort')} must be one of {', '.join(map(str, SMTP_RELAY_PORTS))}, "
+            f"got {result.smtp_relay_port}"
+        )
+    s.done()
+    return result
+
+
+def _read_jobs(root: _Section, app_host: str) -> JobsConfig:
+    s = root.section("jobs")
+    relay = s.string("smtpRelayHost")
+    if not (_HOSTNAME.match(relay) or _is_ip(relay)):
+        raise ConfigError(f"{s.key('smtpRelayHost')} must be a host name or IP address")
+    result = JobsConfig(
+        smtp_relay_host=relay,
+        sender=s.string(
+            "sender", default=f"noreply@{app_host}", pattern=_EMAIL, what="an e-mail address"
+        ),
+        outbox_schedule=_cron_default(s, "outboxSchedule", "* * * * *"),
+        validate_schedule=_cron_default(s, "validateSchedule", "*/5 * * * *"),
+        resources=_resources(s, "resources"),
     )
     s.done()
     return result
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _cron_default(section: _Section, name: str, default: str) -> str:
+    if name not in section._data:
+        section._data[name] = default
+    return _cron(section, name, (5,))
 
 
 def _read_gitops(root: _Section) -> GitOpsConfig:
@@ -560,6 +620,7 @@ def parse_stack_config(get: Callable[[str], str | None], keys: Iterable[str] = (
         gitops=_read_gitops(root),
         loadgen=loadgen,
         network=_read_network(root),
+        jobs=_read_jobs(root, app.host),
     )
     _check_connection_budget(config, f"{PROJECT}:database.maxConnections")
     if profile == "surge":

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from campus_infra import k8s as n
 from campus_infra.config import NetworkConfig
+from campus_infra.jobs import OUTBOX_JOB
 
 API_PORTS = (443, 6443)
 
@@ -93,6 +94,9 @@ def components(network: NetworkConfig, ingress_namespace: str) -> dict[str, Comp
         Component("object-storage", cidrs=network.object_storage_cidrs),
         Component("git", cidrs=network.git_cidrs),
         Component("artifact-registry", cidrs=network.artifact_registry_cidrs),
+        # The outbox dispatcher's CronJob pods (jobs.py) and the relay they send through.
+        Component("outbox-dispatcher", n.NS_APP, {"app.kubernetes.io/name": OUTBOX_JOB}),
+        Component("smtp-relay", cidrs=network.smtp_relay_cidrs),
     ]
     return {c.name: c for c in found}
 
@@ -150,6 +154,8 @@ LISTENERS = (
     Listener("git", 443, "Git over HTTPS", "campus-platform:gitops.repoUrl"),
     Listener("git", 22, "Git over SSH", "campus-platform:gitops.repoUrl"),
     Listener("artifact-registry", 443, "OCI registry (Falco rules and plugins)", "falcoctl"),
+    Listener("smtp-relay", 25, "SMTP relay", "campus-platform:network.smtpRelayPort"),
+    Listener("smtp-relay", 587, "SMTP relay (submission)", "campus-platform:network.smtpRelayPort"),
 )  # fmt: skip
 
 # Namespaces whose chart-installed pods talk among themselves on ports the charts choose
@@ -194,6 +200,9 @@ def connections(
                    "Locust workers report to the master"),
         Connection("database-to-object-storage", c["database"], c["object-storage"], (443,),
                    "the plugin's sidecar in each instance archives WALs and base backups"),
+        Connection("outbox-to-smtp-relay", c["outbox-dispatcher"], c["smtp-relay"],
+                   (network.smtp_relay_port,),
+                   "the outbox dispatcher CronJob hands messages to employers to the relay"),
         Connection("argocd-to-git", c["argocd"], c["git"], (443, 22),
                    "the repo-server fetches the deploy repository"),
         Connection("falco-to-artifact-registry", c["falco"], c["artifact-registry"], (443,),

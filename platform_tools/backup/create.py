@@ -82,7 +82,7 @@ def create_backup(
             )
             method = "pg_dump-directory"
             details = dict(snapshot.details)
-        files = _checksum_files(partial, progress)
+        files = checksum_files(partial, progress)
         manifest = Manifest(
             id=backup,
             database=database,
@@ -109,7 +109,8 @@ def create_backup(
     return CreatedBackup(path=final, manifest=manifest)
 
 
-def _checksum_files(backup_path: Path, progress: Progress) -> tuple[FileEntry, ...]:
+def checksum_files(backup_path: Path, progress: Progress) -> tuple[FileEntry, ...]:
+    """sha256 and size of every file under `backup_path/data/` (backups and exam archives)."""
     paths = data_files(backup_path / DATA_DIR)
     total = sum(path.stat().st_size for path in paths)
     task = progress.add_task("Hashing files (sha256)", total=total)

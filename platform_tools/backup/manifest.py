@@ -138,7 +138,7 @@ def parse_manifest(document: Any) -> Manifest:
         method=_text(document, "method"),
         started_at=_time(document, "started_at"),
         finished_at=_time(document, "finished_at"),
-        files=tuple(_file(entry, f"files[{index}]") for index, entry in enumerate(files)),
+        files=tuple(file_entry(entry, f"files[{index}]") for index, entry in enumerate(files)),
         tables={
             str(name): _table(entry, f"tables.{name}") for name, entry in sorted(tables.items())
         },
@@ -178,7 +178,8 @@ def _count(value: Any, where: str) -> int:
     return value
 
 
-def _file(entry: Any, where: str) -> FileEntry:
+def file_entry(entry: Any, where: str) -> FileEntry:
+    """Validate one `files[]` entry of a manifest (shared with the exam-period archives)."""
     if not isinstance(entry, dict):
         raise ManifestError(f"{where}: expected an object")
     path = _text(entry, "path")

@@ -8,12 +8,13 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from rich.progress import Progress
 from sqlalchemy.engine import URL
 
 from platform_tools.backup.files import data_files, sha256_file
-from platform_tools.backup.manifest import Manifest
+from platform_tools.backup.manifest import FileEntry, Manifest
 from platform_tools.backup.postgres_backend import (
     DUMP_DIR,
     check_postgres,
@@ -65,7 +66,17 @@ class VerifyReport:
         }
 
 
-def check_files(path: Path, manifest: Manifest, progress: Progress) -> list[str]:
+class ListsFiles(Protocol):
+    """What check_files needs of a manifest: a backup's, or an exam-period archive's."""
+
+    @property
+    def files(self) -> tuple[FileEntry, ...]: ...
+
+    @property
+    def size_bytes(self) -> int: ...
+
+
+def check_files(path: Path, manifest: ListsFiles, progress: Progress) -> list[str]:
     """Compare every data file with the manifest: presence, size, sha256; no extra file."""
     problems = []
     task = progress.add_task("Checking sha256", total=manifest.size_bytes)

@@ -36,6 +36,9 @@ def endpoints(stack: str, r: Rendered) -> list[Endpoint]:
         Endpoint("ingress-controller", "ingress-nginx", {"app.kubernetes.io/name": "nginx"}),
         Endpoint("app", n.NS_APP, app_pod),
         Endpoint("migration-job", n.NS_APP, job_pod),
+        *[Endpoint(cron["metadata"]["name"], n.NS_APP,
+                   cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"])
+          for cron in r.of_kind("CronJob")],
         Endpoint("locust-worker", n.NS_LOAD, {"app.kubernetes.io/name": "locust",
                                               "app.kubernetes.io/component": "worker"}),
         Endpoint("locust-master", n.NS_LOAD, {"app.kubernetes.io/name": "locust",
@@ -65,6 +68,7 @@ def endpoints(stack: str, r: Rendered) -> list[Endpoint]:
         Endpoint("object-storage", ip=_first_host(net.object_storage_cidrs)),
         Endpoint("git", ip=_first_host(net.git_cidrs)),
         Endpoint("artifact-registry", ip=_first_host(net.artifact_registry_cidrs)),
+        Endpoint("smtp-relay", ip=_first_host(net.smtp_relay_cidrs)),
         Endpoint("internet", ip=INTERNET),
     ]  # fmt: skip
 
@@ -155,6 +159,23 @@ def test_the_database_operator_reaches_the_barman_plugin_and_no_dead_rule_remain
     assert not allowed(policies, by_name["database"], by_name["barman-cloud-plugin"], 9090)
     assert not allowed(policies, by_name["cnpg-operator"], by_name["database"], 9090)
     assert allowed(policies, by_name["cnpg-operator"], by_name["database"], 8000)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_only_the_outbox_dispatcher_reaches_the_smtp_relay_and_both_jobs_the_database(
+    rendered, stack
+):
+    r = rendered[stack]
+    by_name = {e.name: e for e in endpoints(stack, r)}
+    port = parse_stack_config(stack_getter(stack)).network.smtp_relay_port
+    dispatcher, validator = by_name["campus-outbox-dispatch"], by_name["campus-requests-validate"]
+    policies = _policies(r)
+    assert allowed(policies, dispatcher, by_name["smtp-relay"], port)
+    for other in (validator, by_name["app"], by_name["migration-job"]):
+        assert not allowed(policies, other, by_name["smtp-relay"], port), other.name
+    assert not allowed(policies, dispatcher, by_name["internet"], port)
+    for job in (dispatcher, validator):
+        assert allowed(policies, job, by_name["database"], 5432), job.name
 
 
 def test_the_api_server_reaches_both_admission_webhooks(rendered):

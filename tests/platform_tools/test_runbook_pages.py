@@ -15,7 +15,7 @@ from platform_tools.cli import app
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "docs" / "runbooks"
 # The command groups whose every command is an on-call or ops procedure with its own page.
-PROCEDURE_GROUPS = ("runbook", "year", "curriculum")
+PROCEDURE_GROUPS = ("runbook", "year", "curriculum", "exam-period")
 SECTIONS = ("## When to use it", "## Run it", "## If it fails")
 NOT_SHIPPED = "not yet shipped"
 

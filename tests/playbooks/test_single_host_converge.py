@@ -178,6 +178,53 @@ def test_nightly_backup_creates_verifies_and_reports_to_the_node_exporter(
     assert 'campus_backup_last_success_timestamp_seconds{database="campus"}' in exported
 
 
+def test_outbox_dispatcher_and_request_validator_run_on_schedule_and_report(
+    converged: Converge,
+) -> None:
+    # This machine has no systemd: cron runs them as the app's user, each under flock so
+    # that a run still going makes the next tick skip.
+    cron = Path("/etc/cron.d/campus-ops-jobs").read_text()
+    for name, command, minute in (
+        ("campus-outbox-dispatch", "outbox dispatch", "*/1"),
+        ("campus-requests-validate", "requests validate", "*/5"),
+    ):
+        line = next(line for line in cron.splitlines() if f"platform-tools {command}" in line)
+        assert line.startswith(f"{minute} * * * * campus /usr/bin/flock -n "), line
+        assert f"/var/lib/campus/{name}.lock /usr/local/bin/campus-platform-tools" in line
+    # What cron runs every minute, run now as the same user: with an empty outbox and no
+    # request waiting, both succeed and write the textfiles CampusOutboxStuck reads.
+    for command, textfile, metric in (
+        (
+            "outbox dispatch",
+            "campus_outbox.prom",
+            "campus_outbox_dispatch_last_run_timestamp_seconds",
+        ),
+        (
+            "requests validate",
+            "campus_requests_validate.prom",
+            "campus_requests_validate_last_success_timestamp_seconds",
+        ),
+    ):
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "campus",
+                "--",
+                "/usr/local/bin/campus-platform-tools",
+                *command.split(),
+            ],
+            cwd="/",
+            check=True,
+            timeout=300,
+        )
+        written = Path("/var/lib/prometheus/node-exporter") / textfile
+        assert metric in written.read_text()
+    exported = requests.get("http://127.0.0.1:9100/metrics", timeout=10).text
+    assert "campus_outbox_dispatch_last_run_timestamp_seconds" in exported
+    assert "campus_outbox_oldest_unsent_age_seconds" in exported
+
+
 def test_settings_are_sized_from_memory(converged: Converge) -> None:
     # The local inventory caps shared_buffers at 256 MB.
     assert psql_as_superuser("show shared_buffers") == "256MB"

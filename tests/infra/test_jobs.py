@@ -1,0 +1,116 @@
+"""The scheduled commands' CronJobs (campus_infra/jobs.py): one run at a time, the app's pod
+in all but the command, the SMTP relay and cadence from stack config, and a command the ops
+CLI really has."""
+
+import pytest
+from campus_infra import k8s as n
+from campus_infra.config import ConfigError, parse_stack_config
+from campus_infra.jobs import OUTBOX_JOB, VALIDATE_JOB
+
+from tests.infra.conftest import STACKS, stack_getter
+from tests.platform_tools.test_runbook_pages import resolves
+
+JOBS = {OUTBOX_JOB: ["outbox", "dispatch"], VALIDATE_JOB: ["requests", "validate"]}
+
+
+def _pod(cron: dict) -> dict:
+    return cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_command_runs_once_at_a_time_in_the_apps_pod(rendered, stack):
+    r = rendered[stack]
+    config = parse_stack_config(stack_getter(stack))
+    app_pod = r.one("Deployment", n.APP_NAME)["spec"]["template"]["spec"]
+    (app_container,) = app_pod["containers"]
+    for name, args in JOBS.items():
+        cron = r.one("CronJob", name)
+        assert cron["metadata"]["namespace"] == n.NS_APP
+        assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+        pod = _pod(cron)
+        assert pod["restartPolicy"] == "Never"
+        for key in ("serviceAccountName", "automountServiceAccountToken", "securityContext",
+                    "volumes"):  # fmt: skip
+            assert pod[key] == app_pod[key], (name, key)
+        (container,) = pod["containers"]
+        assert container["image"] == app_container["image"] == config.app.image
+        assert container["command"] == ["platform-tools"] and container["args"] == args
+        assert resolves(args), args
+        assert container["securityContext"] == app_container["securityContext"]
+        assert container["volumeMounts"] == app_container["volumeMounts"]
+        # The app's environment (database and exam-token Secrets) comes first, unchanged.
+        assert container["env"][: len(app_container["env"])] == app_container["env"]
+        assert container["resources"] == config.jobs.resources.to_k8s()
+        assert container["resources"]["requests"]["cpu"] and "livenessProbe" not in container
+        labels = cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+        assert labels["campus.example.org/db-client"] == "true"
+        assert labels["app.kubernetes.io/managed-by"] == "argocd"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_dispatcher_sends_through_the_configured_relay_every_minute(rendered, stack):
+    r = rendered[stack]
+    config = parse_stack_config(stack_getter(stack))
+    dispatcher = r.one("CronJob", OUTBOX_JOB)
+    env = {e["name"]: e.get("value") for e in _pod(dispatcher)["containers"][0]["env"]}
+    relay = f"{config.jobs.smtp_relay_host}:{config.network.smtp_relay_port}"
+    assert env["OUTBOX_SMTP"] == relay
+    assert env["OUTBOX_SENDER"] == f"noreply@{config.app.host}"
+    assert env["OUTBOX_JOURNAL"].startswith("/tmp/")
+    assert dispatcher["spec"]["schedule"] == "* * * * *"
+    assert r.one("CronJob", VALIDATE_JOB)["spec"]["schedule"] == "*/5 * * * *"
+    validator_env = {
+        e["name"] for e in _pod(r.one("CronJob", VALIDATE_JOB))["containers"][0]["env"]
+    }
+    assert "OUTBOX_SMTP" not in validator_env
+
+
+def _flat(stack: str, **changes: str) -> dict:
+    from campus_infra.capture import stack_config
+
+    flat = stack_config(stack)
+    flat.update(changes)
+    return flat
+
+
+def _parse(flat: dict):
+    return parse_stack_config(lambda key: flat.get(f"campus-platform:{key}"))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "campus-platform:jobs",
+            '{"outboxSchedule": "* * * * *"}',
+            "jobs.smtpRelayHost is required",
+        ),
+        (
+            "campus-platform:jobs",
+            '{"smtpRelayHost": "relay; rm -rf /", "resources": {}}',
+            "jobs.smtpRelayHost must be a host name",
+        ),
+        (
+            "campus-platform:jobs",
+            '{"smtpRelayHost": "smtp.example.org", "outboxSchedule": "every minute",'
+            ' "resources": {"cpuRequest": "50m", "cpuLimit": "1", "memoryRequest": "64Mi",'
+            ' "memoryLimit": "128Mi"}}',
+            "jobs.outboxSchedule must be a cron schedule of 5 fields",
+        ),
+    ],
+)
+def test_bad_jobs_settings_are_refused_naming_the_key(key, value, message):
+    flat = _flat("dev", **{key: value})
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        _parse(flat)
+
+
+def test_a_relay_port_nothing_relays_on_is_refused():
+    import json
+
+    flat = _flat("dev")
+    network = json.loads(flat["campus-platform:network"])
+    network["smtpRelayPort"] = 2525
+    flat["campus-platform:network"] = json.dumps(network)
+    with pytest.raises(ConfigError, match=r"network\.smtpRelayPort must be one of 25, 587"):
+        _parse(flat)
