@@ -50,13 +50,21 @@ class _RouteLike(Protocol):
 
 
 def path_pattern(path: str) -> str:
-    """An anchored regular expression for a route path: each `{..._id}` is one or more digits.
+    """A regular expression for a route path, anchored at its end; each `{..._id}` is one or
+    more digits, and a trailing slash is allowed (the app strips it before routing).
 
-    A trailing slash is allowed, as the app strips it before routing.
+    The start is anchored by whoever matches from the start: ingress-nginx writes every
+    regex path as `~* "^PATH"`, nginx's site file writes `"~^PATH"`, Python's re.match.
+    Only regex metacharacters are escaped, so the pattern stays readable in both.
     """
     parts = re.split(r"(\{\w+\})", path)
-    body = "".join("[0-9]+" if part.startswith("{") else re.escape(part) for part in parts)
-    return f"^{body}/?$"
+    body = "".join(
+        "[0-9]+" if part.startswith("{") else _META.sub(r"\\\g<0>", part) for part in parts
+    )
+    return f"{body}/?$"
+
+
+_META = re.compile(r"[.\\+*?\[\]^$(){}|]")
 
 
 def paths_of(routes: Iterable[_RouteLike], entry: str, prefix: str = "") -> list[str]:

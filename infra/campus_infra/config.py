@@ -215,6 +215,12 @@ class AppConfig:
     ingress_class: str
     ingress_namespace: str
     log_level: str
+    # The intranet entry (staff and admins): its own host, ingress class and controller
+    # namespace, and optionally the only client addresses it accepts.
+    internal_host: str = ""
+    internal_ingress_class: str = "nginx-internal"
+    internal_ingress_namespace: str = "ingress-nginx-internal"
+    internal_source_ranges: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -301,6 +307,9 @@ class NetworkConfig:
     object_storage_cidrs: tuple[str, ...]
     git_cidrs: tuple[str, ...]
     artifact_registry_cidrs: tuple[str, ...]
+    # Where the ingress controllers' pods take their addresses (the pod network): the app
+    # believes the entry header from these addresses only (APP_TRUSTED_PROXIES).
+    ingress_controller_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -348,7 +357,32 @@ def _read_app(root: _Section) -> AppConfig:
             "ingressNamespace", default="ingress-nginx", pattern=_DNS_NAME, what="a namespace"
         ),
         log_level=level,
+        internal_host=s.string(
+            "internalHost",
+            default=f"intranet.{s._data.get('host')}",
+            pattern=_HOSTNAME,
+            what="a DNS host name",
+        ),
+        internal_ingress_class=s.string(
+            "internalIngressClass", default="nginx-internal", pattern=_DNS_NAME, what="a name"
+        ),
+        internal_ingress_namespace=s.string(
+            "internalIngressNamespace",
+            default="ingress-nginx-internal",
+            pattern=_DNS_NAME,
+            what="a namespace",
+        ),
+        internal_source_ranges=(
+            _cidrs(s, "internalSourceRanges") if "internalSourceRanges" in s._data else ()
+        ),
     )
+    if result.internal_ingress_class == result.ingress_class:
+        raise ConfigError(
+            f"{s.key('internalIngressClass')} must differ from {s.key('ingressClass')} "
+            f"({result.ingress_class}): the intranet entry is its own controller"
+        )
+    if result.internal_host == result.host:
+        raise ConfigError(f"{s.key('internalHost')} must differ from {s.key('host')}")
     s.done()
     return result
 
@@ -444,6 +478,9 @@ def _read_network(root: _Section) -> NetworkConfig:
         object_storage_cidrs=_cidrs(s, "objectStorageCidrs"),
         git_cidrs=_cidrs(s, "gitCidrs"),
         artifact_registry_cidrs=_cidrs(s, "artifactRegistryCidrs"),
+        ingress_controller_cidrs=(
+            _cidrs(s, "ingressControllerCidrs") if "ingressControllerCidrs" in s._data else ()
+        ),
     )
     s.done()
     return result
