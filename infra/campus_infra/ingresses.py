@@ -118,6 +118,7 @@ def controller_values(config: StackConfig, entry: str) -> dict[str, Any]:
                 "name": name,
                 "controllerValue": f"k8s.io/ingress-nginx-{entry}",
             },
-            "proxySetHeaders": {ENTRY_HEADER: entry},
+            # The entry, and when the controller took the request (the app's queue time).
+            "proxySetHeaders": {ENTRY_HEADER: entry, "X-Request-Start": "t=${msec}"},
         }
     }

@@ -129,7 +129,10 @@ def test_the_controllers_values_are_keys_of_the_pinned_chart():
         values = controller_values(config, entry)["controller"]
         assert set(values) <= set(defaults)
         assert set(values["ingressClassResource"]) <= set(defaults["ingressClassResource"])
-        assert values["proxySetHeaders"] == {"X-Campus-Entry": entry}
+        assert values["proxySetHeaders"] == {
+            "X-Campus-Entry": entry,
+            "X-Request-Start": "t=${msec}",
+        }
 
 
 def _with_app(stack: str, **changes):

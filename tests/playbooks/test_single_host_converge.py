@@ -376,3 +376,29 @@ def test_nginx_tells_the_app_when_it_took_the_request(converged: Converge) -> No
     env = Path("/etc/campus/app.env").read_text()
     assert "APP_TRUSTED_PROXIES=127.0.0.1" in env
     assert "APP_REQUEST_TIMEOUT=120" in env
+
+
+def test_the_host_records_what_it_runs_for_the_drift_report(
+    converged: Converge, tmp_path: Path
+) -> None:
+    state_file = Path("/etc/campus/deployed.json")
+    state = json.loads(state_file.read_text())
+    assert state["environment"] == INVENTORY_VARS["campus_environment"]
+    (app_version,) = state["components"]["campus-app"]["versions"]
+    assert app_version.startswith("campus_platform-") and " sha1:" in app_version
+    assert "unknown" not in app_version
+    assert state["components"]["nginx"]["versions"][0].startswith("nginx 1.")
+    assert state["components"]["campus-app"]["config"]["APP_TRUSTED_PROXIES"] == "127.0.0.1"
+    # The same host as a dev stack that ran an older build: the report names the new one.
+    older = json.loads(state_file.read_text())
+    older["environment"] = "dev"
+    older["components"]["campus-app"]["versions"] = ["campus_platform-0.0.9.whl sha1:0"]
+    (tmp_path / "dev.json").write_text(json.dumps(older))
+    done = subprocess.run(
+        [str(REPO / ".venv/bin/platform-tools"), "drift", "--json",
+         "--host-state", str(tmp_path / "dev.json"), "--host-state", str(state_file)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    skipped = json.loads(done.stdout)["skipped"]
+    assert [(s["component"], s["version"]) for s in skipped] == [("campus-app", app_version)]
