@@ -316,3 +316,20 @@ def test_a_malformed_state_file_is_a_usage_error_naming_it(tmp_path: Path, conte
     result = drift("--host-state", str(path))
     assert result.exit_code == 2, result.output
     assert "host.json" in result.output and "--host-state" in result.output
+
+
+def test_a_run_logs_json_and_writes_its_metrics(tmp_path: Path):
+    dev = _host_state(tmp_path / "dev.json", "dev", "campus-platform 0.1.0 sha1:aa", "2")
+    staging = _host_state(
+        tmp_path / "staging.json", "staging", "campus-platform 0.1.0 sha1:aa", "2"
+    )
+    metrics = tmp_path / "drift.prom"
+    result = drift(
+        "--host-state", str(dev), "--host-state", str(staging), "--metrics-file", str(metrics)
+    )
+    assert result.exit_code == 0, result.output
+    assert "No component differs." in result.stdout
+    text = metrics.read_text()
+    assert 'campus_ops_last_run_success{command="drift"} 1.0' in text
+    finished = [json.loads(line) for line in result.stderr.splitlines() if "run_finished" in line]
+    assert finished and finished[-1]["command"] == "drift" and finished[-1]["exit_code"] == 0
