@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,9 @@ class Settings:
     exam_token_key: str = DEVELOPMENT_EXAM_TOKEN_KEY
     # Exam dates and times on documents are printed in the school's own time zone.
     site_timezone: str = "Europe/Paris"
+    # Addresses of the front proxies (nginx, the ingress controllers): only a request whose
+    # peer is one of them may say which entry it came through (audiences.ENTRY_HEADER).
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,6 +86,7 @@ class Settings:
             environment=environment,
             exam_token_key=_exam_token_key(environment),
             site_timezone=_timezone_env("SITE_TIMEZONE", "Europe/Paris"),
+            trusted_proxies=_networks_env("APP_TRUSTED_PROXIES"),
         )
 
 
@@ -123,3 +128,25 @@ def _timezone_env(name: str, default: str) -> str:
             f"{name} must be an IANA time zone such as Europe/Paris, got {value!r}"
         ) from None
     return value
+
+
+def _networks_env(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A comma-separated list of addresses or CIDRs (`127.0.0.1, 10.42.0.0/16`); empty: none."""
+    raw = os.environ.get(name) or ""
+    result = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            network = ipaddress.ip_network(item, strict=True)
+        except ValueError:
+            raise SettingsError(
+                f"{name} must list addresses or CIDRs such as 127.0.0.1,10.42.0.0/16, got {item!r}"
+            ) from None
+        if network.prefixlen == 0:
+            raise SettingsError(
+                f"{name} must name the proxies, not every address ({item}): a client could "
+                "then choose its entry"
+            )
+        result.append(network)
+    return tuple(result)

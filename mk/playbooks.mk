@@ -39,3 +39,9 @@ endif
 
 test-playbooks: install
 	$(BIN)/pytest -m playbooks $(PYTEST_ARGS)
+
+# The single host's nginx path maps come from the app's route table; the file is committed
+# (tests/playbooks/test_nginx_entries.py fails when it is stale).
+.PHONY: nginx-routes
+nginx-routes: install
+	$(BIN)/python -m app.http.nginx_routes --out playbooks/roles/app_host/files/nginx-campus-entries.conf

@@ -3,6 +3,7 @@
 import typer
 
 from platform_tools.backup.cli import app as backup_app
+from platform_tools.drift.cli import drift
 from platform_tools.exam_period.cli import app as exam_period_app
 from platform_tools.exams.cli import app as exams_app
 from platform_tools.kube_bench.cli import app as kube_bench_app
@@ -13,7 +14,7 @@ from platform_tools.run.exit_codes import EXIT_CODES_HELP
 from platform_tools.runbook.cli import app as runbook_app
 
 app = typer.Typer(
-    help="Campus Platform operations: backups, archives, rollovers, runbooks, gates.",
+    help="Campus Platform operations: backups, archives, rollovers, runbooks, gates, drift.",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
 )
@@ -37,6 +38,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(year_app, name="year")
 app.add_typer(curriculum_app, name="curriculum")
 app.add_typer(runbook_app, name="runbook")
+app.command(epilog=EXIT_CODES_HELP)(drift)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from app.http import problems
 from app.http.auth import AuthMiddleware
 from app.http.database import DatabaseMiddleware
+from app.http.entry import EntryMiddleware
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.observe import ObserveMiddleware
 from app.http.openapi import spec
@@ -32,12 +33,14 @@ def create_app(
     provider = tracer_provider or tracer_provider_for(settings)
     if provider is not None:
         instrument_engine(engine, provider)
+    ops = {route.resource: route.ops for route in ROUTES}
     app = falcon.App(
         middleware=[
             ObserveMiddleware(tracer(provider)),
             SheddingMiddleware(settings.max_in_flight),
             DatabaseMiddleware(engine),
-            AuthMiddleware({route.resource: route.ops for route in ROUTES}),
+            EntryMiddleware(ops, settings.trusted_proxies),
+            AuthMiddleware(ops),
             IdempotencyMiddleware(settings.max_body_bytes),
         ]
     )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import falcon
 
 from app.domain.errors import Forbidden, Unauthorized
+from app.http.entry import refuses_role
 from app.http.operations import Op
 from app.services.tokens import Principal, principal_for
 
@@ -38,6 +39,8 @@ class AuthMiddleware:
             # No such operation: Falcon answers 405 itself, with nothing read.
             return
         principal = self._authenticate(req, resp)
+        # Before the roles: a staff token on the public entry is refused whatever the call.
+        refuses_role(req, principal.role)
         if principal.role not in op.roles:
             raise Forbidden.of(
                 "Authorization", f"this call needs one of the roles: {', '.join(op.roles)}"

@@ -12,6 +12,10 @@ class Op:
     Every `/api` operation either names the roles allowed to call it, enforced for every
     request by the auth middleware from this table, or is `public` (no token). Service
     endpoints outside `/api` have neither.
+
+    Every operation, service endpoints included, names its `audience` (audiences.py):
+    which entry publishes it. The empty default exists only so that a forgotten one is
+    caught by the route-table test rather than guessed.
     """
 
     summary: str
@@ -25,3 +29,4 @@ class Op:
     media: str = "application/json"
     # Query parameters besides a list's limit and cursor: (name, JSON Schema, required).
     query: tuple[tuple[str, dict, bool], ...] = ()
+    audience: str = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from app.http.audiences import EXTRANET, INTRANET, PUBLIC
 from app.http.operations import Op
 from app.http.resources import (
     activities,
@@ -43,14 +44,26 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("/healthz", service.Health, {"GET": Op("The process is alive", "Health")}),
+    Route(
+        "/healthz", service.Health, {"GET": Op("The process is alive", "Health", audience=PUBLIC)}
+    ),
     Route(
         "/readyz",
         service.Ready,
-        {"GET": Op("Database reachable and migrations current", "Ready", errors=(503,))},
+        {
+            "GET": Op(
+                "Database reachable and migrations current", "Ready", errors=(503,), audience=PUBLIC
+            )
+        },
     ),
-    Route("/metrics", service.Metrics, {"GET": Op("Prometheus metrics (text format)", "Metrics")}),
-    Route("/openapi.json", service.OpenApi, {"GET": Op("This contract", "OpenApi")}),
+    Route(
+        "/metrics",
+        service.Metrics,
+        {"GET": Op("Prometheus metrics (text format)", "Metrics", audience=INTRANET)},
+    ),
+    Route(
+        "/openapi.json", service.OpenApi, {"GET": Op("This contract", "OpenApi", audience=PUBLIC)}
+    ),
     Route(
         "/api/v1/curricula",
         curricula.Curricula,
@@ -63,6 +76,7 @@ ROUTES: tuple[Route, ...] = (
                 "Curriculum",
                 STAFF,
                 (409, 422),
+                audience=INTRANET,
             ),
         },
     ),
@@ -70,7 +84,15 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/learners",
         learners.Learners,
         {
-            "POST": Op("Create a learner", "Created", 201, "NewLearner", STAFF, (409, 422)),
+            "POST": Op(
+                "Create a learner",
+                "Created",
+                201,
+                "NewLearner",
+                STAFF,
+                (409, 422),
+                audience=INTRANET,
+            ),
         },
     ),
     Route(
@@ -82,6 +104,7 @@ ROUTES: tuple[Route, ...] = (
                 "Learner",
                 roles=READERS,
                 errors=(404,),
+                audience=EXTRANET,
             ),
         },
     ),
@@ -95,6 +118,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=READERS,
                 errors=(404, 422),
                 paged=True,
+                audience=EXTRANET,
             ),
         },
     ),
@@ -109,6 +133,7 @@ ROUTES: tuple[Route, ...] = (
                 "NewEnrolment",
                 STAFF,
                 (409, 413, 422),
+                audience=INTRANET,
             ),
         },
     ),
@@ -123,6 +148,7 @@ ROUTES: tuple[Route, ...] = (
                 "EnrolmentBatch",
                 STAFF,
                 (409, 413, 422),
+                audience=INTRANET,
             ),
         },
     ),
@@ -135,6 +161,7 @@ ROUTES: tuple[Route, ...] = (
                 "Enrolment",
                 roles=READERS,
                 errors=(404,),
+                audience=EXTRANET,
             ),
             "PATCH": Op(
                 "Replace groups, choices or exemptions, or move the start date; propagates",
@@ -143,6 +170,7 @@ ROUTES: tuple[Route, ...] = (
                 "EnrolmentPatch",
                 STAFF,
                 (404, 409, 422),
+                audience=INTRANET,
             ),
         },
     ),
@@ -157,6 +185,7 @@ ROUTES: tuple[Route, ...] = (
                 None,
                 STAFF,
                 (404, 409),
+                audience=INTRANET,
             ),
         },
     ),
@@ -170,6 +199,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=READERS,
                 errors=(404, 422),
                 paged=True,
+                audience=EXTRANET,
             ),
         },
     ),
@@ -182,6 +212,7 @@ ROUTES: tuple[Route, ...] = (
                 "Eligibility",
                 roles=READERS,
                 errors=(404,),
+                audience=EXTRANET,
             ),
         },
     ),
@@ -196,6 +227,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=READERS,
                 errors=(404, 422),
                 paged=True,
+                audience=EXTRANET,
             ),
         },
     ),
@@ -211,6 +243,7 @@ ROUTES: tuple[Route, ...] = (
                 errors=(404, 422),
                 paged=True,
                 query=(("academic_year", YEARS, True),),
+                audience=INTRANET,
             ),
         },
     ),
@@ -225,6 +258,7 @@ ROUTES: tuple[Route, ...] = (
                 "NewActivity",
                 STAFF,
                 (409, 422),
+                audience=INTRANET,
             ),
         },
     ),
@@ -232,7 +266,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/activities/{activity_id}",
         activities.Activity,
         {
-            "GET": Op("One activity", "Activity", roles=READERS, errors=(404,)),
+            "GET": Op("One activity", "Activity", roles=READERS, errors=(404,), audience=EXTRANET),
             "PATCH": Op(
                 "Change group, times or capacity; propagates",
                 "ActivityChanged",
@@ -240,6 +274,7 @@ ROUTES: tuple[Route, ...] = (
                 "ActivityPatch",
                 STAFF,
                 (404, 409, 422),
+                audience=INTRANET,
             ),
             "DELETE": Op(
                 "Remove an activity that has not started",
@@ -248,6 +283,7 @@ ROUTES: tuple[Route, ...] = (
                 None,
                 STAFF,
                 (404, 409),
+                audience=INTRANET,
             ),
         },
     ),
@@ -261,6 +297,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=STAFF,
                 errors=(404, 422),
                 paged=True,
+                audience=INTRANET,
             ),
         },
     ),
@@ -276,9 +313,15 @@ ROUTES: tuple[Route, ...] = (
                 "NewExamPeriod",
                 STAFF,
                 (409, 422),
+                audience=INTRANET,
             ),
             "GET": Op(
-                "Every exam period", "ExamPeriodPage", roles=READERS, errors=(422,), paged=True
+                "Every exam period",
+                "ExamPeriodPage",
+                roles=READERS,
+                errors=(422,),
+                paged=True,
+                audience=EXTRANET,
             ),
         },
     ),
@@ -286,7 +329,9 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/exam-periods/{period_id}",
         exam_config.ExamPeriod,
         {
-            "GET": Op("One exam period", "ExamPeriod", roles=READERS, errors=(404, 422)),
+            "GET": Op(
+                "One exam period", "ExamPeriod", roles=READERS, errors=(404, 422), audience=EXTRANET
+            ),
             "PATCH": Op(
                 "Open or close a period, or move its dates; an archived period refuses (409)",
                 "ExamPeriod",
@@ -294,6 +339,7 @@ ROUTES: tuple[Route, ...] = (
                 "ExamPeriodPatch",
                 STAFF,
                 (404, 409, 422),
+                audience=INTRANET,
             ),
         },
     ),
@@ -307,6 +353,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=READERS,
                 errors=(404, 422),
                 paged=True,
+                audience=EXTRANET,
             ),
         },
     ),
@@ -321,6 +368,7 @@ ROUTES: tuple[Route, ...] = (
                 "NewExamModality",
                 STAFF,
                 (409, 422),
+                audience=INTRANET,
             ),
             "GET": Op(
                 "Every modality and its fees",
@@ -328,6 +376,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=READERS,
                 errors=(422,),
                 paged=True,
+                audience=EXTRANET,
             ),
         },
     ),
@@ -342,8 +391,16 @@ ROUTES: tuple[Route, ...] = (
                 "NewExamCentre",
                 STAFF,
                 (409, 422),
+                audience=INTRANET,
             ),
-            "GET": Op("Every centre", "ExamCentrePage", roles=READERS, errors=(422,), paged=True),
+            "GET": Op(
+                "Every centre",
+                "ExamCentrePage",
+                roles=READERS,
+                errors=(422,),
+                paged=True,
+                audience=EXTRANET,
+            ),
         },
     ),
     Route(
@@ -357,13 +414,14 @@ ROUTES: tuple[Route, ...] = (
                 "NewExam",
                 STAFF,
                 (409, 422),
+                audience=INTRANET,
             ),
         },
     ),
     Route(
         "/api/v1/exams/{exam_id}",
         exam_config.Exam,
-        {"GET": Op("One exam", "Exam", roles=READERS, errors=(404, 422))},
+        {"GET": Op("One exam", "Exam", roles=READERS, errors=(404, 422), audience=EXTRANET)},
     ),
     Route(
         "/api/v1/exams/{exam_id}/attendance",
@@ -376,6 +434,7 @@ ROUTES: tuple[Route, ...] = (
                 "ExamAttendance",
                 STAFF,
                 (404, 409, 422),
+                audience=INTRANET,
             ),
         },
     ),
@@ -391,6 +450,7 @@ ROUTES: tuple[Route, ...] = (
                 errors=(404, 422),
                 media=PDF,
                 query=(("centre_id", ID, False),),
+                audience=INTRANET,
             ),
         },
     ),
@@ -405,6 +465,7 @@ ROUTES: tuple[Route, ...] = (
                 "NewExamRegistration",
                 READERS,
                 (409, 422),
+                audience=EXTRANET,
             ),
         },
     ),
@@ -417,6 +478,7 @@ ROUTES: tuple[Route, ...] = (
                 "ExamRegistration",
                 roles=READERS,
                 errors=(404, 422),
+                audience=EXTRANET,
             ),
         },
     ),
@@ -430,6 +492,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=READERS,
                 errors=(404, 422),
                 paged=True,
+                audience=EXTRANET,
             ),
         },
     ),
@@ -437,23 +500,35 @@ ROUTES: tuple[Route, ...] = (
         Route(
             f"/api/v1/exam-registrations/{{registration_id}}/{action}",
             resource,
-            {"POST": Op(summary, "ExamRegistration", 200, request, roles, (404, 409, 422))},
+            {
+                "POST": Op(
+                    summary,
+                    "ExamRegistration",
+                    200,
+                    request,
+                    roles,
+                    (404, 409, 422),
+                    audience=audience,
+                )
+            },
         )
-        for action, resource, summary, request, roles in (
+        for action, resource, summary, request, roles, audience in (
             (
                 "submit",
                 exam_registrations.Submit,
                 "draft → submitted; the fee is computed now (fixed + per hour * hours sat)",
                 None,
                 READERS,
+                EXTRANET,
             ),
-            ("verify", exam_registrations.Verify, "submitted → verified", None, STAFF),
+            ("verify", exam_registrations.Verify, "submitted → verified", None, STAFF, INTRANET),
             (
                 "reject",
                 exam_registrations.Reject,
                 "submitted or verified → rejected, with a reason",
                 "ExamRejection",
                 STAFF,
+                INTRANET,
             ),
             (
                 "cancel",
@@ -461,6 +536,7 @@ ROUTES: tuple[Route, ...] = (
                 "draft, submitted or verified → cancelled",
                 None,
                 READERS,
+                EXTRANET,
             ),
             (
                 "payments",
@@ -469,6 +545,7 @@ ROUTES: tuple[Route, ...] = (
                 "reference again changes nothing",
                 "ExamPayment",
                 STAFF,
+                INTRANET,
             ),
         )
     ),
@@ -483,6 +560,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=READERS,
                 errors=(404, 409, 422),
                 media=PDF,
+                audience=EXTRANET,
             ),
         },
     ),
@@ -497,6 +575,7 @@ ROUTES: tuple[Route, ...] = (
                 errors=(404, 409, 422),
                 media=PDF,
                 query=(("exam_id", ID, True),),
+                audience=EXTRANET,
             ),
         },
     ),
@@ -510,6 +589,7 @@ ROUTES: tuple[Route, ...] = (
                 public=True,
                 errors=(422,),
                 query=(("token", {"type": "string", "minLength": 1, "maxLength": 256}, True),),
+                audience=PUBLIC,
             ),
         },
     ),
@@ -517,7 +597,13 @@ ROUTES: tuple[Route, ...] = (
         "/api/v1/settings/signatory",
         exam_config.SignatorySetting,
         {
-            "GET": Op("The signatory of certificates", "Signatory", roles=STAFF, errors=(404, 422)),
+            "GET": Op(
+                "The signatory of certificates",
+                "Signatory",
+                roles=STAFF,
+                errors=(404, 422),
+                audience=INTRANET,
+            ),
             "PUT": Op(
                 "Set the signatory (name, title); the next certificate uses it",
                 "Signatory",
@@ -525,6 +611,7 @@ ROUTES: tuple[Route, ...] = (
                 "Signatory",
                 ADMIN,
                 (422,),
+                audience=INTRANET,
             ),
         },
     ),
@@ -539,6 +626,7 @@ ROUTES: tuple[Route, ...] = (
                 "NewOrganisation",
                 errors=(409, 413, 422),
                 public=True,
+                audience=PUBLIC,
             ),
         },
     ),
@@ -551,6 +639,7 @@ ROUTES: tuple[Route, ...] = (
                 "Organisation",
                 roles=EMPLOYER_READERS,
                 errors=(404,),
+                audience=EXTRANET,
             ),
         },
     ),
@@ -564,6 +653,7 @@ ROUTES: tuple[Route, ...] = (
                 roles=EMPLOYER_READERS,
                 errors=(404, 422),
                 paged=True,
+                audience=EXTRANET,
             ),
         },
     ),
@@ -578,6 +668,7 @@ ROUTES: tuple[Route, ...] = (
                 "NewEmployerRequest",
                 ("employer",),
                 (409, 413, 422),
+                audience=EXTRANET,
             ),
         },
     ),
@@ -592,6 +683,7 @@ ROUTES: tuple[Route, ...] = (
                 "ValidationRun",
                 STAFF,
                 (409, 413, 422),
+                audience=INTRANET,
             ),
         },
     ),
@@ -604,6 +696,7 @@ ROUTES: tuple[Route, ...] = (
                 "EmployerRequest",
                 roles=EMPLOYER_READERS,
                 errors=(404,),
+                audience=EXTRANET,
             ),
         },
     ),
@@ -618,6 +711,7 @@ ROUTES: tuple[Route, ...] = (
                 "Decision",
                 STAFF,
                 (404, 409, 413, 422),
+                audience=INTRANET,
             ),
         },
     ),
@@ -632,8 +726,14 @@ ROUTES: tuple[Route, ...] = (
                 "NewValidationRule",
                 STAFF,
                 (413, 422),
+                audience=INTRANET,
             ),
-            "GET": Op("Every validation rule version", "ValidationRulePage", roles=STAFF),
+            "GET": Op(
+                "Every validation rule version",
+                "ValidationRulePage",
+                roles=STAFF,
+                audience=INTRANET,
+            ),
         },
     ),
 )

@@ -12,6 +12,7 @@ from typing import Any
 from campus_infra import k8s as n
 from campus_infra.config import AppConfig, StackConfig
 from campus_infra.database_client import APP_DB_SECRET, CA_DIR
+from campus_infra.ingresses import MAX_BODY_BYTES, REQUEST_TIMEOUT_SECONDS, ingresses
 
 # Seconds a stopping pod keeps serving after it is removed from the Service endpoints:
 # longer than the ingress controller and kube-proxy take to notice, so no request is sent
@@ -27,7 +28,8 @@ OTEL_ENDPOINT = f"http://{n.OTEL_SERVICE}.{n.NS_MONITORING}.svc:4318"
 EXAM_TOKEN_SECRET = "campus-exam-token"  # noqa: S105 (an object name)
 
 
-def _env(app: AppConfig) -> list[dict[str, Any]]:
+def _env(config: StackConfig) -> list[dict[str, Any]]:
+    app = config.app
     return [
         # From the operator's credentials, brought to this namespace by Pulumi
         # (database_client.py): the URL holds the password and verifies the server's
@@ -46,17 +48,23 @@ def _env(app: AppConfig) -> list[dict[str, Any]]:
         {"name": "LOG_LEVEL", "value": app.log_level},
         {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": OTEL_ENDPOINT},
         {"name": "OTEL_SERVICE_NAME", "value": n.APP_NAME},
+        # The limits the Ingresses' own are derived from (ingresses.py).
+        {"name": "APP_MAX_BODY_BYTES", "value": str(MAX_BODY_BYTES)},
+        {"name": "APP_REQUEST_TIMEOUT", "value": str(REQUEST_TIMEOUT_SECONDS)},
+        # The ingress controllers: the only peers whose X-Campus-Entry the app believes.
+        {"name": "APP_TRUSTED_PROXIES", "value": ",".join(config.network.ingress_controller_cidrs)},
     ]
 
 
-def _container(app: AppConfig, args: list[str], probes: bool) -> dict[str, Any]:
+def _container(config: StackConfig, args: list[str], probes: bool) -> dict[str, Any]:
+    app = config.app
     _, tmp_mount = n.tmp_volume()
     container: dict[str, Any] = {
         "name": "app",
         "image": app.image,
         "imagePullPolicy": "Always",
         "args": args,
-        "env": _env(app),
+        "env": _env(config),
         "resources": app.resources.to_k8s(),
         "securityContext": n.restricted_container_security(),
         "volumeMounts": [tmp_mount, {"name": "db-ca", "mountPath": CA_DIR, "readOnly": True}],
@@ -116,9 +124,6 @@ def migration_job_name(image: str) -> str:
 # Argo CD applies lower waves first and waits for them to be healthy: the service account,
 # then the migration Job (healthy once it has succeeded), then everything else.
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-# The only paths the Ingress publishes: the API. /metrics (scraped inside the cluster),
-# /openapi.json, /healthz and /readyz stay inside, as on the single-host nginx.
-PUBLIC_PATHS = ("/api",)
 # Kinds the app's manifests use: the AppProject allows Argo CD these and nothing else.
 APP_KINDS = (
     ("", "ServiceAccount"),
@@ -183,7 +188,9 @@ def app_manifests(config: StackConfig) -> list[dict[str, Any]]:
                 "activeDeadlineSeconds": 600,
                 "template": {
                     "metadata": {"labels": job_labels},
-                    "spec": _pod_spec(app, [_container(app, ["migrate"], probes=False)], "Never"),
+                    "spec": _pod_spec(
+                        app, [_container(config, ["migrate"], probes=False)], "Never"
+                    ),
                 },
             },
         ),
@@ -203,7 +210,7 @@ def app_manifests(config: StackConfig) -> list[dict[str, Any]]:
                 "template": {
                     "metadata": {"labels": app_labels},
                     "spec": {
-                        **_pod_spec(app, [_container(app, SERVE_ARGS, probes=True)], "Always"),
+                        **_pod_spec(app, [_container(config, SERVE_ARGS, probes=True)], "Always"),
                         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
                         "topologySpreadConstraints": [
                             {
@@ -227,34 +234,8 @@ def app_manifests(config: StackConfig) -> list[dict[str, Any]]:
                 "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
             },
         ),
-        _object(
-            "networking.k8s.io/v1",
-            "Ingress",
-            n.APP_NAME,
-            app_labels,
-            spec={
-                "ingressClassName": app.ingress_class,
-                # The certificate's Secret is issued out of band (cert-manager or ops).
-                "tls": [{"hosts": [app.host], "secretName": app.tls_secret}],
-                "rules": [
-                    {
-                        "host": app.host,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": path,
-                                    "pathType": "Prefix",
-                                    "backend": {
-                                        "service": {"name": n.APP_NAME, "port": {"name": "http"}}
-                                    },
-                                }
-                                for path in PUBLIC_PATHS
-                            ]
-                        },
-                    }
-                ],
-            },
-        ),
+        # One Ingress per entry, from the route table (ingresses.py).
+        *ingresses(config, app_labels),
         _object(
             "autoscaling/v2",
             "HorizontalPodAutoscaler",

@@ -87,6 +87,21 @@ ARGO_CD = HelmChart(
     checked="2026-11-30",
 )
 
+# The ingress controllers in front of the app, one per entry (ingresses.py): installed by ops
+# with the values `ingresses.controller_values` gives, not by this program. Pinned all the
+# same: the Ingresses' annotations and the controllers' values are checked against this
+# release's docs and values.yaml (infra/schemas/ingress-nginx/, charts/ingress-nginx/).
+# 4.15.1 (controller v1.15.1) is the newest release on the project's tags, checked 2026-11-30.
+INGRESS_NGINX = HelmChart(
+    chart="ingress-nginx",
+    repo="https://kubernetes.github.io/ingress-nginx",
+    version="4.15.1",  # controller v1.15.1
+    source="kubernetes/ingress-nginx",
+    tag="helm-chart-4.15.1",
+    checked="2026-11-30",
+)
+INGRESS_NGINX_CONTROLLER_TAG = "controller-v1.15.1"
+
 ALL_CHARTS = (
     CLOUDNATIVE_PG,
     BARMAN_CLOUD_PLUGIN,

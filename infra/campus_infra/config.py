@@ -216,6 +216,12 @@ class AppConfig:
     ingress_class: str
     ingress_namespace: str
     log_level: str
+    # The intranet entry (staff and admins): its own host, ingress class and controller
+    # namespace, and optionally the only client addresses it accepts.
+    internal_host: str = ""
+    internal_ingress_class: str = "nginx-internal"
+    internal_ingress_namespace: str = "ingress-nginx-internal"
+    internal_source_ranges: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,6 +311,9 @@ class NetworkConfig:
     # The SMTP relay the outbox dispatcher hands messages to, and its port (25 or 587).
     smtp_relay_cidrs: tuple[str, ...]
     smtp_relay_port: int
+    # Where the ingress controllers' pods take their addresses (the pod network): the app
+    # believes the entry header from these addresses only (APP_TRUSTED_PROXIES).
+    ingress_controller_cidrs: tuple[str, ...] = ()
 
 
 # Ports an SMTP relay listens on for relaying (connections.py lists both as listeners).
@@ -369,7 +378,32 @@ def _read_app(root: _Section) -> AppConfig:
             "ingressNamespace", default="ingress-nginx", pattern=_DNS_NAME, what="a namespace"
         ),
         log_level=level,
+        internal_host=s.string(
+            "internalHost",
+            default=f"intranet.{s._data.get('host')}",
+            pattern=_HOSTNAME,
+            what="a DNS host name",
+        ),
+        internal_ingress_class=s.string(
+            "internalIngressClass", default="nginx-internal", pattern=_DNS_NAME, what="a name"
+        ),
+        internal_ingress_namespace=s.string(
+            "internalIngressNamespace",
+            default="ingress-nginx-internal",
+            pattern=_DNS_NAME,
+            what="a namespace",
+        ),
+        internal_source_ranges=(
+            _cidrs(s, "internalSourceRanges") if "internalSourceRanges" in s._data else ()
+        ),
     )
+    if result.internal_ingress_class == result.ingress_class:
+        raise ConfigError(
+            f"{s.key('internalIngressClass')} must differ from {s.key('ingressClass')} "
+            f"({result.ingress_class}): the intranet entry is its own controller"
+        )
+    if result.internal_host == result.host:
+        raise ConfigError(f"{s.key('internalHost')} must differ from {s.key('host')}")
     s.done()
     return result
 
@@ -467,6 +501,9 @@ def _read_network(root: _Section) -> NetworkConfig:
         artifact_registry_cidrs=_cidrs(s, "artifactRegistryCidrs"),
         smtp_relay_cidrs=_cidrs(s, "smtpRelayCidrs"),
         smtp_relay_port=s.integer("smtpRelayPort", default=25, low=1, high=65535),
+        ingress_controller_cidrs=(
+            _cidrs(s, "ingressControllerCidrs") if "ingressControllerCidrs" in s._data else ()
+        ),
     )
     if result.smtp_relay_port not in SMTP_RELAY_PORTS:
         raise ConfigError(

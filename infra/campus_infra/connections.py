@@ -57,10 +57,16 @@ class Listener:
     source: str
 
 
-def components(network: NetworkConfig, ingress_namespace: str) -> dict[str, Component]:
+def components(
+    network: NetworkConfig,
+    ingress_namespace: str,
+    internal_ingress_namespace: str = "ingress-nginx-internal",
+) -> dict[str, Component]:
     """Every component by name; external ones carry the stack's CIDRs."""
     found = [
+        # One controller per entry (ingresses.py): the public one and the intranet one.
         Component("ingress-controller", ingress_namespace, {}),
+        Component("intranet-ingress-controller", internal_ingress_namespace, {}),
         Component("app", n.NS_APP, {"app.kubernetes.io/name": n.APP_NAME}),
         # The app and its migration Job: every pod of ours that opens database connections.
         Component("db-clients", n.NS_APP, dict(n.DB_CLIENT_PODS)),
@@ -165,13 +171,18 @@ SAME_NAMESPACE = (n.NS_ARGOCD, n.NS_MONITORING)
 
 
 def connections(
-    network: NetworkConfig, ingress_namespace: str = "ingress-nginx"
+    network: NetworkConfig,
+    ingress_namespace: str = "ingress-nginx",
+    internal_ingress_namespace: str = "ingress-nginx-internal",
 ) -> list[Connection]:
     """Every connection the platform needs; anything else is denied."""
-    c = components(network, ingress_namespace)
+    c = components(network, ingress_namespace, internal_ingress_namespace)
     return [
         Connection("ingress-to-app", c["ingress-controller"], c["app"], (n.APP_PORT,),
-                   "the ingress controller proxies HTTPS requests to the app"),
+                   "the public entry's controller proxies extranet requests to the app"),
+        Connection("intranet-ingress-to-app", c["intranet-ingress-controller"], c["app"],
+                   (n.APP_PORT,),
+                   "the intranet entry's controller proxies staff requests to the app"),
         Connection("loadgen-to-app", c["locust"], c["app"], (n.APP_PORT,),
                    "Locust workers send the rehearsal's requests"),
         Connection("app-to-database", c["db-clients"], c["database"], (5432,),

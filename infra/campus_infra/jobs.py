@@ -44,7 +44,7 @@ def _cron_job(
 ) -> dict[str, Any]:
     app = config.app
     labels = job_labels(name)
-    container = _container(app, args, probes=False)
+    container = _container(config, args, probes=False)
     container["command"] = ["platform-tools"]
     container["env"] = container["env"] + [{"name": k, "value": v} for k, v in env.items()]
     container["resources"] = config.jobs.resources.to_k8s()

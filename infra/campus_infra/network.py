@@ -116,7 +116,9 @@ class NetworkPolicies(pulumi.ComponentResource):
             _policy("allow-dns", ns, DNS_SPEC, self, depends)
             if ns in SAME_NAMESPACE:
                 _policy("allow-same-namespace", ns, SAME_NAMESPACE_SPEC, self, depends)
-        for connection in connections(config.network, config.app.ingress_namespace):
+        for connection in connections(
+            config.network, config.app.ingress_namespace, config.app.internal_ingress_namespace
+        ):
             if connection.source.namespace in owned:
                 _policy(
                     f"allow-{connection.name}-egress",

@@ -4,8 +4,8 @@ Each entry names a repository, a tag and a path on GitHub; the file is read from
 raw.githubusercontent.com, or with `--git-mirrors DIR` from local git directories
 (DIR/<owner>+<name>/repo, bare or not) with `git show <tag>:<path>`. Every vendored file is
 written as JSON: {"source": {repo, tag, path, checked}, "content": ...}, where content is
-the CRD version's openAPIV3Schema, the chart's values, its values schema, or kube-bench's
-version mapping.
+the CRD version's openAPIV3Schema, the chart's values, its values schema, kube-bench's
+version mapping, or the annotation keys an ingress-nginx release documents.
 
     python infra/tools/refresh_schemas.py [--git-mirrors DIR] [--only FILE ...]
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import urllib.request
@@ -67,6 +68,16 @@ def crd_schema(text: str, name: str, version: str) -> dict[str, Any]:
     raise RefreshError(f"no CustomResourceDefinition {name}")
 
 
+def annotation_names(text: str) -> list[str]:
+    """The annotation keys of ingress-nginx's annotations.md table (`|[prefix/name](#...)`)."""
+    names = sorted(
+        set(re.findall(r"^\|\[(nginx\.ingress\.kubernetes\.io/[a-z0-9-]+)\]", text, re.M))
+    )
+    if not names:
+        raise RefreshError("no annotation table found")
+    return names
+
+
 def content(entry: dict[str, str], text: str) -> Any:
     """What is kept of the upstream file, by kind."""
     kind = entry["kind"]
@@ -78,6 +89,8 @@ def content(entry: dict[str, str], text: str) -> Any:
         return json.loads(text)
     if kind == "mapping":
         return yaml.safe_load(text)["version_mapping"]
+    if kind == "annotations":
+        return annotation_names(text)
     raise RefreshError(f"{entry['file']}: unknown kind {kind!r}")
 
 

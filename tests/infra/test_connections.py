@@ -34,6 +34,8 @@ def endpoints(stack: str, r: Rendered) -> list[Endpoint]:
     job_pod = job["spec"]["template"]["metadata"]["labels"]
     return [
         Endpoint("ingress-controller", "ingress-nginx", {"app.kubernetes.io/name": "nginx"}),
+        Endpoint("intranet-ingress-controller", "ingress-nginx-internal",
+                 {"app.kubernetes.io/name": "ingress-nginx"}),
         Endpoint("app", n.NS_APP, app_pod),
         Endpoint("migration-job", n.NS_APP, job_pod),
         *[Endpoint(cron["metadata"]["name"], n.NS_APP,
@@ -86,7 +88,9 @@ def belongs(endpoint: Endpoint, component: Component) -> bool:
 
 def _model(stack: str):
     config = parse_stack_config(stack_getter(stack))
-    return connections(config.network, config.app.ingress_namespace)
+    return connections(
+        config.network, config.app.ingress_namespace, config.app.internal_ingress_namespace
+    )
 
 
 def _policies(r: Rendered):

@@ -41,6 +41,8 @@ KINDS: dict[str, tuple[str, str, str, bool]] = {
     "Node": ("", "v1", "nodes", False),
     "PersistentVolumeClaim": ("", "v1", "persistentvolumeclaims", True),
     "Deployment": ("apps", "v1", "deployments", True),
+    "StatefulSet": ("apps", "v1", "statefulsets", True),
+    "DaemonSet": ("apps", "v1", "daemonsets", True),
     "HorizontalPodAutoscaler": ("autoscaling", "v2", "horizontalpodautoscalers", True),
     "PodDisruptionBudget": ("policy", "v1", "poddisruptionbudgets", True),
     "Job": ("batch", "v1", "jobs", True),

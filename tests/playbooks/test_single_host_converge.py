@@ -8,7 +8,10 @@ from the outside, as a user and an operator would.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import socket
+import ssl
 import subprocess
 import time
 from dataclasses import dataclass
@@ -18,6 +21,10 @@ import psycopg
 import pytest
 import requests
 import yaml
+
+from app.http.audiences import ENTRY_HEADER, INTRANET
+from app.http.routes import ROUTES
+from tests.full_batch import full_batch_body
 
 from .ansible_cli import (
     LOCAL_INVENTORY,
@@ -244,6 +251,7 @@ def test_plain_http_redirects_to_https(converged: Converge) -> None:
 def test_metrics_are_not_published_through_nginx(converged: Converge) -> None:
     response = requests.get("https://localhost/metrics", verify=str(CERTIFICATE), timeout=10)
     assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
 
 
 def test_app_runs_as_its_own_unprivileged_user(converged: Converge) -> None:
@@ -302,3 +310,142 @@ def test_written_prometheus_configuration_passes_promtool(converged: Converge) -
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+PUBLIC_SITE = "https://localhost"
+INTRANET_SITE = f"https://{INVENTORY_VARS['campus_intranet_address']}:8443"
+
+
+def _operations(audience_test):
+    """(method, concrete path) of every operation whose audience passes `audience_test`."""
+    for route in ROUTES:
+        path = re.sub(r"\{\w+_id\}", "1", route.path)
+        for method, op in route.ops.items():
+            if audience_test(op.audience):
+                yield method, path
+
+
+def _send(site: str, method: str, path: str, **kwargs) -> requests.Response:
+    return requests.request(
+        method, site + path, verify=str(CERTIFICATE), timeout=30, allow_redirects=False, **kwargs
+    )
+
+
+def test_every_intranet_path_is_refused_on_the_public_site_and_served_on_the_intranet_one(
+    converged: Converge,
+) -> None:
+    checked = 0
+    for method, path in _operations(lambda audience: audience == INTRANET):
+        public = _send(PUBLIC_SITE, method, path)
+        only_intranet = all(
+            op.audience == INTRANET
+            for route in ROUTES
+            if re.sub(r"\{\w+_id\}", "1", route.path) == path
+            for op in route.ops.values()
+        )
+        if only_intranet:
+            # nginx's own answer: the app never sees the request.
+            assert public.status_code == 404, (method, path, public.text)
+            assert public.headers["Content-Type"] == "application/problem+json"
+            assert public.json()["detail"] == "this entry publishes no such path"
+        else:
+            # A path shared with students: the app itself hides the staff operation.
+            assert public.status_code == 404, (method, path, public.text)
+            assert public.headers["Content-Type"] == "application/problem+json"
+        intranet = _send(INTRANET_SITE, method, path)
+        # Reached the app: its auth asks for a token (or /metrics answers).
+        expected = 200 if path == "/metrics" else 401
+        assert intranet.status_code == expected, (method, path, intranet.text[:200])
+        checked += 1
+    assert checked >= 20
+
+
+def test_public_and_extranet_paths_are_served_on_the_public_site(converged: Converge) -> None:
+    for method, path in _operations(lambda audience: audience != INTRANET):
+        answer = _send(PUBLIC_SITE, method, path)
+        # The app answered (its 401, 404, 405 or 422 as problem+json, or a probe's 200),
+        # never nginx's 404 for a path it does not publish.
+        assert answer.headers.get("Content-Type", "").startswith("application/"), (method, path)
+        if answer.status_code == 404:
+            assert answer.json()["detail"] != "this entry publishes no such path", (method, path)
+
+
+def test_a_staff_token_is_refused_through_the_public_site_and_accepted_on_the_intranet(
+    converged: Converge,
+) -> None:
+    token = subprocess.run(
+        ["/usr/local/bin/campus-app", "create-token", "--role", "staff", "--name", "entries test"],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout.strip().split()[-1]  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}", ENTRY_HEADER: "intranet"}
+    # A client's own entry header is overwritten by nginx.
+    refused = _send(PUBLIC_SITE, "GET", "/api/v1/exam-periods", headers=headers)
+    assert refused.status_code == 403, refused.text
+    assert "intranet entry" in refused.json()["errors"][0]["message"]
+    served = _send(INTRANET_SITE, "GET", "/api/v1/exam-periods", headers=headers)
+    assert served.status_code == 200, served.text
+
+
+def test_a_full_enrolment_batch_passes_nginx_and_a_larger_body_gets_problem_json(
+    converged: Converge,
+) -> None:
+    body = full_batch_body()
+    answer = _send(
+        INTRANET_SITE, "POST", "/api/v1/enrolments/batch", data=body,
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert answer.status_code == 401, answer.text[:200]  # the app's answer, not nginx's 413
+    # Past nginx's limit: only the headers are sent; nginx answers from Content-Length.
+    context = ssl.create_default_context(cafile=str(CERTIFICATE))
+    with (
+        socket.create_connection(("localhost", 443), timeout=30) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(
+            b"POST /api/v1/organisations HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 200000000\r\n\r\n"
+        )
+        response = b""
+        while b"}" not in response:
+            chunk = tls.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+    head, _, payload = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert b"Content-Type: application/problem+json" in head
+    assert json.loads(payload)["status"] == 413
+
+
+def test_nginx_tells_the_app_when_it_took_the_request(converged: Converge) -> None:
+    site = Path("/etc/nginx/sites-available/campus.conf").read_text()
+    assert site.count('proxy_set_header X-Request-Start "t=${msec}";') == 2
+    env = Path("/etc/campus/app.env").read_text()
+    assert "APP_TRUSTED_PROXIES=127.0.0.1" in env
+    assert "APP_REQUEST_TIMEOUT=120" in env
+
+
+def test_the_host_records_what_it_runs_for_the_drift_report(
+    converged: Converge, tmp_path: Path
+) -> None:
+    state_file = Path("/etc/campus/deployed.json")
+    state = json.loads(state_file.read_text())
+    assert state["environment"] == INVENTORY_VARS["campus_environment"]
+    (app_version,) = state["components"]["campus-app"]["versions"]
+    assert app_version.startswith("campus_platform-") and " sha1:" in app_version
+    assert "unknown" not in app_version
+    assert state["components"]["nginx"]["versions"][0].startswith("nginx 1.")
+    assert state["components"]["campus-app"]["config"]["APP_TRUSTED_PROXIES"] == "127.0.0.1"
+    # The same host as a dev stack that ran an older build: the report names the new one.
+    older = json.loads(state_file.read_text())
+    older["environment"] = "dev"
+    older["components"]["campus-app"]["versions"] = ["campus_platform-0.0.9.whl sha1:0"]
+    (tmp_path / "dev.json").write_text(json.dumps(older))
+    done = subprocess.run(
+        [str(REPO / ".venv/bin/platform-tools"), "drift", "--json",
+         "--host-state", str(tmp_path / "dev.json"), "--host-state", str(state_file)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    skipped = json.loads(done.stdout)["skipped"]
+    assert [(s["component"], s["version"]) for s in skipped] == [("campus-app", app_version)]
