@@ -1,0 +1,71 @@
+"""What ties the gates and the ledger into Locust: options, the ledger's stream from workers
+to the master, and the end-of-run checks that set the exit code. Imported by every scenario.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ledger
+import slo
+from locust import events
+from locust.runners import WorkerRunner
+
+REPORT_KEY = "ledger_entries"
+_sent = 0  # this worker's entries already streamed to the master
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    parser.add_argument(
+        "--staff-token",
+        env_var="LOADTEST_STAFF_TOKEN",
+        default="",
+        help="Staff bearer token: the scenarios' back-office calls and the ledger check",
+    )
+    parser.add_argument(
+        "--ledger",
+        env_var="LOADTEST_LEDGER",
+        choices=["check", "skip"],
+        default="check",
+        help="Check every acknowledged write at the end (lost = N, fails unless 0)",
+    )
+    parser.add_argument(
+        "--slo",
+        env_var="LOADTEST_SLO",
+        choices=["enforce", "functional", "report"],
+        default="enforce",
+        help="enforce: a missed SLO gate makes the run exit 1; functional: only the gates that "
+        "are not timings (errors, 5xx, every request kind served) do, as in CI smokes on a "
+        "shared machine; report: print only",
+    )
+
+
+@events.report_to_master.add_listener
+def _stream(client_id: str, data: dict[str, Any]) -> None:
+    global _sent
+    items = ledger.entries()
+    data[REPORT_KEY] = [(e.kind, e.path, list(e.statuses)) for e in items[_sent:]]
+    _sent = len(items)
+
+
+@events.worker_report.add_listener
+def _collect(client_id: str, data: dict[str, Any]) -> None:
+    ledger.add([ledger.Entry(k, p, tuple(s)) for k, p, s in data.get(REPORT_KEY, ())])
+
+
+@events.quitting.add_listener
+def _at_end(environment: Any, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    options = environment.parsed_options
+    for objectives in slo.declared():
+        verdicts = slo.evaluate(objectives, environment.stats)
+        print(slo.report(objectives, verdicts, environment.stats, options.slo))
+        if not all(v.met for v in slo.binding(verdicts, options.slo)):
+            environment.process_exit_code = 1
+    if options.ledger == "skip":
+        print("ledger: skipped (--ledger skip)")
+        return
+    if ledger.verify(environment.host, options.staff_token) > 0:
+        environment.process_exit_code = 1
