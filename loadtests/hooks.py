@@ -4,6 +4,7 @@ to the master, and the end-of-run checks that set the exit code. Imported by eve
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import ledger
@@ -24,6 +25,12 @@ def _options(parser: Any) -> None:
         help="Staff bearer token: the scenarios' back-office calls and the ledger check",
     )
     parser.add_argument(
+        "--staff-token-file",
+        env_var="LOADTEST_STAFF_TOKEN_FILE",
+        default="",
+        help="A file holding the staff token (a mounted Secret), when --staff-token is empty",
+    )
+    parser.add_argument(
         "--ledger",
         env_var="LOADTEST_LEDGER",
         choices=["check", "skip"],
@@ -39,6 +46,17 @@ def _options(parser: Any) -> None:
         "are not timings (errors, 5xx, every request kind served) do, as in CI smokes on a "
         "shared machine; report: print only",
     )
+
+
+@events.init.add_listener
+def _token_from_file(environment: Any, **_: Any) -> None:
+    options = environment.parsed_options
+    if options is None or options.staff_token or not options.staff_token_file:
+        return
+    try:
+        options.staff_token = Path(options.staff_token_file).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SystemExit(f"--staff-token-file {options.staff_token_file}: {exc}") from None
 
 
 @events.report_to_master.add_listener

@@ -33,6 +33,8 @@ _RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")
 _PROM_DURATION = re.compile(r"^[1-9][0-9]*(h|d|w|y)$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _PROFILES = ("normal", "surge")
+# The scenarios loadtests/locustfile.py can run (LOADTEST_SCENARIO).
+LOADTEST_SCENARIOS = ("rentree_wave", "furlough_surge", "exam_rush")
 # Connections each app pod may hold: the app sizes its pool with its worker and thread
 # counts; PostgreSQL keeps a few for superuser and replication, CloudNativePG's own tools.
 RESERVED_DB_CONNECTIONS = 10
@@ -271,11 +273,13 @@ class GitOpsConfig:
 
 @dataclass(frozen=True)
 class LoadGenConfig:
-    """The Locust load generator (off unless asked for, or in the surge profile)."""
+    """The Locust load generator: off unless `loadgen.enabled` (the surge profile only sets
+    its number of workers, for a rehearsal at the peak's size)."""
 
     enabled: bool
     workers: int
     resources: Resources
+    scenario: str = "rentree_wave"
 
 
 @dataclass(frozen=True)
@@ -470,7 +474,13 @@ def _read_loadgen(root: _Section) -> LoadGenConfig:
         enabled=s.boolean("enabled", default=False),
         workers=s.integer("workers", low=1, high=100),
         resources=_resources(s, "resources"),
+        scenario=s.string("scenario", default="rentree_wave"),
     )
+    if result.scenario not in LOADTEST_SCENARIOS:
+        raise ConfigError(
+            f"{s.key('scenario')} must be one of {', '.join(LOADTEST_SCENARIOS)}, "
+            f"got {result.scenario!r}"
+        )
     s.done()
     return result
 
@@ -569,8 +579,11 @@ def parse_stack_config(get: Callable[[str], str | None], keys: Iterable[str] = (
 
 
 def apply_surge(config: StackConfig, surge: SurgeConfig) -> StackConfig:
-    """Pre-scale for an announced peak: more app replicas, more database connections and
-    the load generator on, so the peak can be rehearsed on the very cluster that takes it."""
+    """Pre-scale for an announced peak: more app replicas and database connections.
+
+    The load generator stays as `loadgen.enabled` says: pre-scaling for real traffic must not
+    need the scenarios, nor start Locust pods next to the app. When a rehearsal turns it on,
+    it runs with the surge's number of workers."""
     return replace(
         config,
         app=replace(
@@ -582,5 +595,5 @@ def apply_surge(config: StackConfig, surge: SurgeConfig) -> StackConfig:
             config.database,
             max_connections=max(config.database.max_connections, surge.max_connections),
         ),
-        loadgen=replace(config.loadgen, enabled=True, workers=surge.loadgen_workers),
+        loadgen=replace(config.loadgen, workers=surge.loadgen_workers),
     )
