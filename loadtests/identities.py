@@ -17,15 +17,25 @@ LAST = ("Martin", "Bernard", "Dubois", "Thomas", "Petit", "Durand", "Leroy", "Mo
 COMPANY = ("Boulangerie", "Transports", "Menuiserie", "Hôtel", "Garage", "Atelier", "Librairie")
 CITY = ("de Lyon", "du Port", "Dupont", "des Alpes", "Saint-Michel", "de la Gare", "Bretonne")
 
-# One prefix per process: worker processes get distinct ones, runs too.
+# One prefix per run, and one per process: `locust --processes N` forks its workers after
+# importing the scenario, so each child draws its own (a shared one repeats ids: 409s).
 RUN = os.environ.get("LOADTEST_RUN_ID") or secrets.token_hex(3)
-_PROCESS = secrets.token_hex(2)
+_process = secrets.token_hex(3)
 _serial = itertools.count(1)
 
 
+def _new_process() -> None:
+    global _process, _serial
+    _process = secrets.token_hex(3)
+    _serial = itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_new_process)
+
+
 def unique(prefix: str) -> str:
-    """A token unique across runs, processes and calls, e.g. `LT-3fa2c1-9b0e-17`."""
-    return f"{prefix}-{RUN}-{_PROCESS}-{next(_serial)}"
+    """A token unique across runs, processes and calls, e.g. `LT-3fa2c1-9b0e4d-17`."""
+    return f"{prefix}-{RUN}-{_process}-{next(_serial)}"
 
 
 def luhn_valid(digits: str) -> bool:

@@ -209,6 +209,9 @@ class AppConfig:
     min_replicas: int
     max_replicas: int
     target_cpu_percent: int
+    # Requests in flight per pod (campus_http_requests_in_flight, summed over its workers)
+    # the HPA keeps the average at: the signal that moves first under a rush.
+    target_in_flight: int
     workers: int
     threads: int
     resources: Resources
@@ -333,6 +336,13 @@ def _read_app(root: _Section) -> AppConfig:
             f"{hpa.key('minReplicas')} ({min_replicas})"
         )
     target = hpa.integer("targetCpuPercent", default=70, low=10, high=100)
+    workers = s.integer("workers", low=1, high=32)
+    threads = s.integer("threads", low=1, high=64)
+    # By default four fifths of the requests a pod serves at once (workers x threads): above
+    # that, requests wait inside the pod, which is when more pods help.
+    in_flight = hpa.integer(
+        "targetInFlight", default=max(1, workers * threads * 4 // 5), low=1, high=100_000
+    )
     hpa.done()
     level = s.string("logLevel", default="INFO")
     if level not in _LOG_LEVELS:
@@ -342,8 +352,9 @@ def _read_app(root: _Section) -> AppConfig:
         min_replicas=min_replicas,
         max_replicas=max_replicas,
         target_cpu_percent=target,
-        workers=s.integer("workers", low=1, high=32),
-        threads=s.integer("threads", low=1, high=64),
+        target_in_flight=in_flight,
+        workers=workers,
+        threads=threads,
         resources=_resources(s, "resources"),
         host=s.string("host", pattern=_HOSTNAME, what="a DNS host name"),
         tls_secret=s.string("tlsSecret", pattern=_DNS_NAME, what="a Kubernetes object name"),

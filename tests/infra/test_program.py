@@ -36,7 +36,7 @@ def test_every_stack_composes_one_component_per_concern(rendered: dict[str, Rend
 def test_every_stack_declares_the_whole_platform(rendered: dict[str, Rendered], stack):
     kinds = {m["kind"] for m in rendered[stack].manifests()}
     assert kinds >= EXPECTED_KINDS
-    assert len(rendered[stack].releases()) == 6
+    assert len(rendered[stack].releases()) == 7
 
 
 def _app_pod(r: Rendered) -> dict:

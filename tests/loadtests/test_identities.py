@@ -43,3 +43,21 @@ def _app_accepts(digits: str) -> bool:
     except InvalidInput:
         return False
     return True
+
+
+def test_a_forked_worker_draws_ids_of_its_own():
+    # `locust --processes N` forks after importing the scenario.
+    import os
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        os.write(write, identities.unique("LT").encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 200).decode()
+    os.waitpid(pid, 0)
+    mine = identities.unique("LT")
+    assert child and child.rsplit("-", 2)[0] == mine.rsplit("-", 2)[0]  # same run
+    assert child.rsplit("-", 2)[1] != mine.rsplit("-", 2)[1]  # another process
