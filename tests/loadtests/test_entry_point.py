@@ -42,3 +42,15 @@ def test_an_unknown_scenario_is_refused_by_name():
     assert result.returncode != 0
     assert "LOADTEST_SCENARIO must be one of" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_staff_token_file_is_refused_by_name(tmp_path):
+    missing = tmp_path / "staff-token"
+    result = subprocess.run(
+        [LOCUST, "-f", "loadtests/locustfile.py", "--staff-token-file", str(missing),
+         "--headless", "-u", "1", "-t", "1s", "--host", "http://127.0.0.1:9"],
+        cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert f"--staff-token-file {missing}" in result.stderr
+    assert "Traceback" not in result.stderr
