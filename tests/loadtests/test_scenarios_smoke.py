@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.loadtests.helpers import ROOT, postgres_url, subprocess_env
+from tests.loadtests.helpers import ROOT, postgres_url, served_app, subprocess_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -52,3 +52,20 @@ def test_a_missing_server_is_a_clear_error(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "\nerror: connection failed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_against_a_running_deployment_with_host_and_staff_token(tmp_path):
+    # Nothing is started nor dropped: data is prepared through the API of the given host,
+    # student calls go with the staff token (no student tokens without the database).
+    with served_app(tmp_path) as (url, token):
+        result = subprocess.run(
+            [sys.executable, "-m", "loadtests.run_local", "--scenario", "exam_rush",
+             "--host", url, "--staff-token", token, "--users", "4", "--spawn-rate", "4",
+             "--run-time", "15", "--students", "6", "--slo", "functional",
+             "--out", str(tmp_path)],
+            cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-6000:]
+    assert re.search(r"exam registration +4 acknowledged +0 lost", out), out[-3000:]
+    assert "\nlost = 0" in out
