@@ -120,11 +120,16 @@ class Student(FastHttpUser):
                     "exam payment", f"/api/v1/exam-registrations/{self.registration}", ("final",)
                 )
         else:
-            self.notice()
+            call(
+                self, "GET", f"/api/v1/exam-registrations/{self.registration}/notice.pdf",
+                name="GET /api/v1/exam-registrations/{id}/notice.pdf", token=self.token,
+            )  # fmt: skip
 
     @task(4)
     def notice(self) -> None:
         if self.status != "final":
+            # Before the deadline a student goes straight on with the next step.
+            self.next_step()
             return
         call(
             self, "GET", f"/api/v1/exam-registrations/{self.registration}/notice.pdf",
@@ -134,6 +139,7 @@ class Student(FastHttpUser):
     @task(2)
     def status_check(self) -> None:
         if self.registration is None:
+            self.next_step()
             return
         call(
             self, "GET", f"/api/v1/exam-registrations/{self.registration}",

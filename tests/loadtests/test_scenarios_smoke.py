@@ -61,7 +61,7 @@ def test_against_a_running_deployment_with_host_and_staff_token(tmp_path):
         result = subprocess.run(
             [sys.executable, "-m", "loadtests.run_local", "--scenario", "exam_rush",
              "--host", url, "--staff-token", token, "--users", "4", "--spawn-rate", "4",
-             "--run-time", "15", "--students", "6", "--slo", "functional",
+             "--run-time", "20", "--students", "6", "--slo", "functional",
              "--out", str(tmp_path)],
             cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=300,
         )  # fmt: skip
