@@ -5,6 +5,8 @@
 * 503 or 429 with `Retry-After` is the app shedding load: the client waits as told (capped,
   with jitter) and retries. Such answers are reported under `<name> [shed]`, so the latency
   of each request kind only counts answers the app served, and the gates see shedding apart.
+* A connection lost before any answer is retried the same way; the attempts before the last
+  are reported under `<name> [retried]`, so the error ratio is what the user finally got.
 * Any other 5xx is reported with an error that starts with `5xx`, the gate that must stay at 0.
 """
 
@@ -20,7 +22,8 @@ import gevent
 MAX_ATTEMPTS = 6
 MAX_WAIT_SECONDS = 10.0
 SHED = (429, 503)
-CONNECTION_ERROR_WAIT = 0.5
+CONNECTION_ERROR_WAIT = 1.0  # then 2, 3, 4, 5 s: rides out a restart of ~15 s
+RETRIED_SUFFIX = " [retried]"
 
 
 def retry_after(value: str | None) -> float | None:
@@ -69,6 +72,12 @@ def call(
                 resp.failure(f"shed {status} Retry-After")
                 wait = shed_wait
             elif status == 0:
+                # A connection lost before any answer (a keep-alive connection the server
+                # closed as we sent, a restart): retried with the same Idempotency-Key, as
+                # HTTP clients retry a stale connection. Only the last attempt counts as the
+                # call's failure; earlier ones are reported apart, under `<name> [retried]`.
+                if attempt < attempts:
+                    resp.request_meta["name"] = f"{name}{RETRIED_SUFFIX}"
                 resp.failure(f"connection: {resp.error}")
                 wait = CONNECTION_ERROR_WAIT * attempt
             elif status >= 500:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SHED_SUFFIX = " [shed]"
+RETRIED_SUFFIX = " [retried]"
 UNEXPECTED_5XX = "5xx "
 
 
@@ -32,6 +33,8 @@ class Objectives:
     latency: dict[str, Latency]
     max_error_ratio: float = 0.001
     max_shed_ratio: float = 1.0
+    # Attempts lost with their connection and retried (keep-alive races, restarts).
+    max_retried_ratio: float = 1.0
     max_unexpected_5xx: int = 0
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -72,7 +75,10 @@ def binding(verdicts: list[Verdict], mode: str) -> list[Verdict]:
 def evaluate(objectives: Objectives, stats: Any) -> list[Verdict]:
     """Every gate of `objectives` against Locust's aggregated `stats`."""
     verdicts: list[Verdict] = []
-    served = [e for e in stats.entries.values() if not e.name.endswith(SHED_SUFFIX)]
+    served = [
+        e for e in stats.entries.values() if not e.name.endswith((SHED_SUFFIX, RETRIED_SUFFIX))
+    ]
+    retried = sum(e.num_requests for e in stats.entries.values() if e.name.endswith(RETRIED_SUFFIX))
     shed = sum(e.num_requests for e in stats.entries.values() if e.name.endswith(SHED_SUFFIX))
     calls = sum(e.num_requests for e in served)
     failures = sum(e.num_failures for e in served)
@@ -92,6 +98,14 @@ def evaluate(objectives: Objectives, stats: Any) -> list[Verdict]:
             f"<= {objectives.max_shed_ratio:.0%}",
             f"{shed_ratio:.2%} ({shed})",
             shed_ratio <= objectives.max_shed_ratio,
+        )
+    )
+    verdicts.append(
+        Verdict(
+            "retried after a lost connection",
+            f"<= {objectives.max_retried_ratio:.0%}",
+            f"{retried / (calls + retried) if calls + retried else 0:.2%} ({retried})",
+            retried <= objectives.max_retried_ratio * (calls + retried),
         )
     )
     bad_5xx = sum(

@@ -29,7 +29,9 @@ OBJECTIVES = slo.Objectives(
 )
 
 
-def stats_with(request_stats, post_ms, get_ms, failures=0, shed=0, error="409: conflict"):
+def stats_with(
+    request_stats, post_ms, get_ms, failures=0, shed=0, error="409: conflict", retried=0
+):
     stats = request_stats()
     for ms in post_ms:
         stats.log_request("POST", "POST /x", ms, 10)
@@ -41,6 +43,9 @@ def stats_with(request_stats, post_ms, get_ms, failures=0, shed=0, error="409: c
     for _ in range(shed):
         stats.log_request("POST", "POST /x [shed]", 1, 0)
         stats.log_error("POST", "POST /x [shed]", "shed 503 Retry-After")
+    for _ in range(retried):
+        stats.log_request("POST", "POST /x [retried]", 1, 0)
+        stats.log_error("POST", "POST /x [retried]", "connection: connection closed.")
     return stats
 
 
@@ -65,6 +70,15 @@ def test_errors_over_the_ratio_miss_and_shed_calls_do_not_count_as_errors(reques
     assert not gates["error ratio"].met
     gates = by_gate(slo.evaluate(OBJECTIVES, stats_with(request_stats, [20] * 98, [10], shed=50)))
     assert gates["error ratio"].met and "50" in gates["shed (503/429 + Retry-After)"].measured
+
+
+def test_attempts_retried_after_a_lost_connection_are_reported_apart(request_stats):
+    stats = stats_with(request_stats, [20] * 98, [10], retried=7)
+    gates = by_gate(slo.evaluate(OBJECTIVES, stats))
+    assert gates["error ratio"].met
+    assert "(7)" in gates["retried after a lost connection"].measured
+    strict = slo.Objectives("strict", OBJECTIVES.latency, max_retried_ratio=0.01)
+    assert not by_gate(slo.evaluate(strict, stats))["retried after a lost connection"].met
 
 
 def test_a_5xx_without_retry_after_misses_its_gate(request_stats):
