@@ -259,7 +259,21 @@ def app_manifests(config: StackConfig) -> list[dict[str, Any]]:
                                 "averageUtilization": app.target_cpu_percent,
                             },
                         },
-                    }
+                    },
+                    # Under a rush the pods wait on the database and on each other before
+                    # their CPU rises: requests in flight per pod (through the Prometheus
+                    # adapter, monitoring.py) move first. The HPA follows whichever of the
+                    # two asks for more pods.
+                    {
+                        "type": "Pods",
+                        "pods": {
+                            "metric": {"name": n.IN_FLIGHT_METRIC},
+                            "target": {
+                                "type": "AverageValue",
+                                "averageValue": str(app.target_in_flight),
+                            },
+                        },
+                    },
                 ],
                 # Scale up at once for a rush; scale down slowly so a lull between two
                 # waves does not throw away warm pods.

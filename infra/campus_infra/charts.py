@@ -70,6 +70,16 @@ OPENTELEMETRY_COLLECTOR = HelmChart(
     tag="opentelemetry-collector-0.170.0",
     checked="2026-11-30",
 )
+# Serves custom.metrics.k8s.io from Prometheus: the app's requests in flight per pod, which
+# the app's HPA scales on (app.py, monitoring.py).
+PROMETHEUS_ADAPTER = HelmChart(
+    chart="prometheus-adapter",
+    repo="https://prometheus-community.github.io/helm-charts",
+    version="5.3.0",  # prometheus-adapter v0.12.0
+    source="prometheus-community/helm-charts",
+    tag="prometheus-adapter-5.3.0",
+    checked="2026-11-30",
+)
 FALCO = HelmChart(
     chart="falco",
     repo="https://falcosecurity.github.io/charts",
@@ -106,6 +116,7 @@ ALL_CHARTS = (
     CLOUDNATIVE_PG,
     BARMAN_CLOUD_PLUGIN,
     KUBE_PROMETHEUS_STACK,
+    PROMETHEUS_ADAPTER,
     OPENTELEMETRY_COLLECTOR,
     FALCO,
     ARGO_CD,

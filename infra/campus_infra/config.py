@@ -33,6 +33,8 @@ _RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")
 _PROM_DURATION = re.compile(r"^[1-9][0-9]*(h|d|w|y)$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _PROFILES = ("normal", "surge")
+# The scenarios loadtests/locustfile.py can run (LOADTEST_SCENARIO).
+LOADTEST_SCENARIOS = ("rentree_wave", "furlough_surge", "exam_rush")
 # Connections each app pod may hold: the app sizes its pool with its worker and thread
 # counts; PostgreSQL keeps a few for superuser and replication, CloudNativePG's own tools.
 RESERVED_DB_CONNECTIONS = 10
@@ -208,6 +210,9 @@ class AppConfig:
     min_replicas: int
     max_replicas: int
     target_cpu_percent: int
+    # Requests in flight per pod (campus_http_requests_in_flight, summed over its workers)
+    # the HPA keeps the average at: the signal that moves first under a rush.
+    target_in_flight: int
     workers: int
     threads: int
     resources: Resources
@@ -278,11 +283,13 @@ class GitOpsConfig:
 
 @dataclass(frozen=True)
 class LoadGenConfig:
-    """The Locust load generator (off unless asked for, or in the surge profile)."""
+    """The Locust load generator: off unless `loadgen.enabled` (the surge profile only sets
+    its number of workers, for a rehearsal at the peak's size)."""
 
     enabled: bool
     workers: int
     resources: Resources
+    scenario: str = "rentree_wave"
 
 
 @dataclass(frozen=True)
@@ -359,6 +366,13 @@ def _read_app(root: _Section) -> AppConfig:
             f"{hpa.key('minReplicas')} ({min_replicas})"
         )
     target = hpa.integer("targetCpuPercent", default=70, low=10, high=100)
+    workers = s.integer("workers", low=1, high=32)
+    threads = s.integer("threads", low=1, high=64)
+    # By default four fifths of the requests a pod serves at once (workers x threads): above
+    # that, requests wait inside the pod, which is when more pods help.
+    in_flight = hpa.integer(
+        "targetInFlight", default=max(1, workers * threads * 4 // 5), low=1, high=100_000
+    )
     hpa.done()
     level = s.string("logLevel", default="INFO")
     if level not in _LOG_LEVELS:
@@ -368,8 +382,9 @@ def _read_app(root: _Section) -> AppConfig:
         min_replicas=min_replicas,
         max_replicas=max_replicas,
         target_cpu_percent=target,
-        workers=s.integer("workers", low=1, high=32),
-        threads=s.integer("threads", low=1, high=64),
+        target_in_flight=in_flight,
+        workers=workers,
+        threads=threads,
         resources=_resources(s, "resources"),
         host=s.string("host", pattern=_HOSTNAME, what="a DNS host name"),
         tls_secret=s.string("tlsSecret", pattern=_DNS_NAME, what="a Kubernetes object name"),
@@ -567,7 +582,13 @@ def _read_loadgen(root: _Section) -> LoadGenConfig:
         enabled=s.boolean("enabled", default=False),
         workers=s.integer("workers", low=1, high=100),
         resources=_resources(s, "resources"),
+        scenario=s.string("scenario", default="rentree_wave"),
     )
+    if result.scenario not in LOADTEST_SCENARIOS:
+        raise ConfigError(
+            f"{s.key('scenario')} must be one of {', '.join(LOADTEST_SCENARIOS)}, "
+            f"got {result.scenario!r}"
+        )
     s.done()
     return result
 
@@ -667,8 +688,11 @@ def parse_stack_config(get: Callable[[str], str | None], keys: Iterable[str] = (
 
 
 def apply_surge(config: StackConfig, surge: SurgeConfig) -> StackConfig:
-    """Pre-scale for an announced peak: more app replicas, more database connections and
-    the load generator on, so the peak can be rehearsed on the very cluster that takes it."""
+    """Pre-scale for an announced peak: more app replicas and database connections.
+
+    The load generator stays as `loadgen.enabled` says: pre-scaling for real traffic must not
+    need the scenarios, nor start Locust pods next to the app. When a rehearsal turns it on,
+    it runs with the surge's number of workers."""
     return replace(
         config,
         app=replace(
@@ -680,5 +704,5 @@ def apply_surge(config: StackConfig, surge: SurgeConfig) -> StackConfig:
             config.database,
             max_connections=max(config.database.max_connections, surge.max_connections),
         ),
-        loadgen=replace(config.loadgen, enabled=True, workers=surge.loadgen_workers),
+        loadgen=replace(config.loadgen, workers=surge.loadgen_workers),
     )

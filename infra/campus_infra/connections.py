@@ -91,6 +91,9 @@ def components(
         Component(
             "otel-collector", n.NS_MONITORING, {"app.kubernetes.io/name": "opentelemetry-collector"}
         ),
+        Component(
+            "prometheus-adapter", n.NS_MONITORING, {"app.kubernetes.io/name": "prometheus-adapter"}
+        ),
         Component("monitoring", n.NS_MONITORING, {}),
         Component("falco", n.NS_FALCO, {"app.kubernetes.io/name": "falco"}),
         Component("argocd", n.NS_ARGOCD, {}),
@@ -138,6 +141,10 @@ LISTENERS = (
         "prometheus-operator", 10250, "admission webhook and metrics (TLS)",
         "prometheus-community/helm-charts@kube-prometheus-stack-88.5.3 values.yaml "
         "prometheusOperator.tls.internalPort",
+    ),
+    Listener(
+        "prometheus-adapter", 6443, "custom.metrics.k8s.io (aggregated API, TLS)",
+        "prometheus-community/helm-charts@prometheus-adapter-5.3.0 values.yaml listenPort",
     ),
     Listener(
         "otel-collector", 4317, "OTLP gRPC",
@@ -227,6 +234,9 @@ def connections(
                    "and the API server's own scrape"),
         Connection("argocd-to-api-server", c["argocd"], c["api-server"], API_PORTS,
                    "Argo CD applies and watches the app's manifests"),
+        Connection("api-server-to-prometheus-adapter", c["api-server"],
+                   c["prometheus-adapter"], (6443,),
+                   "the aggregated custom metrics API the app's HPA reads"),
         Connection("api-server-to-cnpg-webhook", c["api-server"], c["cnpg-operator"], (9443,),
                    "CloudNativePG's admission webhooks"),
         Connection("api-server-to-prometheus-operator-webhook", c["api-server"],

@@ -15,6 +15,9 @@ DB_CLUSTER = "campus-db"
 APP_NAME = "campus-app"
 APP_PORT = 8000
 OTEL_SERVICE = "otel-collector"
+# The app's gauge of requests being served (multiprocess livesum: one value per pod), which
+# the Prometheus adapter serves to the app's HPA.
+IN_FLIGHT_METRIC = "campus_http_requests_in_flight"
 PART_OF = "campus-platform"
 # Pods of ours that open database connections (the app and its migration Job) carry this.
 DB_CLIENT_PODS = {"app.kubernetes.io/part-of": PART_OF, "campus.example.org/db-client": "true"}

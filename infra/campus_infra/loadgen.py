@@ -1,5 +1,12 @@
 """The Locust load generator in `campus-load`: one master, N workers, scenarios from
-loadtests/ mounted as a ConfigMap. Created only when enabled (or in the surge profile)."""
+loadtests/ mounted as a ConfigMap. Created only when `loadgen.enabled` is on (the surge
+profile pre-scales without it, and sizes its workers when a rehearsal turns it on).
+
+The scenario comes from `loadgen.scenario` (LOADTEST_SCENARIO for locustfile.py); the staff
+token and prepared data (loadtests/prepare.py) are files of the optional Secret
+`campus-loadtest` (keys `staff-token` and `scenario.json`, mounted on /data, never as
+environment variables). Without it the pods start and the scenario refuses to run, naming
+what is missing."""
 
 from typing import Any
 
@@ -14,23 +21,40 @@ ENTRY_POINT = "locustfile.py"
 MASTER = "locust-master"
 TARGET = f"http://{n.APP_NAME}.{n.NS_APP}.svc"
 HOME = "/tmp"  # noqa: S108 (a path in the container, the emptyDir)
+# Made by the operator before a rehearsal (loadtests/README.md): the staff token and the
+# data loadtests/prepare.py wrote. Optional, so the pods start without it.
+DATA_SECRET = "campus-loadtest"  # noqa: S105 (the Secret's name, not a secret)
+DATA_DIR = "/data"
 SKIPS = n.checkov_skips(**n.DIGEST_SKIP)
 
 
 def _container(config: StackConfig, role: str) -> dict[str, Any]:
     _, tmp_mount = n.tmp_volume()
-    args = ["-f", f"/scenarios/{ENTRY_POINT}", f"--{role}"]
+    # The token is read from its file (an argument: no secret-looking environment variable).
+    args = [
+        "-f",
+        f"/scenarios/{ENTRY_POINT}",
+        f"--{role}",
+        "--staff-token-file",
+        f"{DATA_DIR}/staff-token",
+    ]
     container: dict[str, Any] = {
         "name": "locust",
         "image": charts.LOCUST_IMAGE,
         "imagePullPolicy": "Always",
         "args": args,
-        "env": [{"name": "LOCUST_HOST", "value": TARGET}, {"name": "HOME", "value": HOME}],
+        "env": [
+            {"name": "LOCUST_HOST", "value": TARGET},
+            {"name": "HOME", "value": HOME},
+            {"name": "LOADTEST_SCENARIO", "value": config.loadgen.scenario},
+            {"name": "LOADTEST_DATA", "value": f"{DATA_DIR}/scenario.json"},
+        ],
         "resources": config.loadgen.resources.to_k8s(),
         "securityContext": n.restricted_container_security(),
         "volumeMounts": [
             tmp_mount,
             {"name": "scenarios", "mountPath": "/scenarios", "readOnly": True},
+            {"name": "data", "mountPath": DATA_DIR, "readOnly": True},
         ],
     }
     if role == "master":
@@ -75,8 +99,7 @@ class LoadGenerator(pulumi.ComponentResource):
         scenarios = policy_files.loadtest_files()
         if ENTRY_POINT not in scenarios:
             raise ConfigError(
-                f"{PROJECT}:loadgen.enabled is on (or profile is surge) but "
-                f"loadtests/{ENTRY_POINT} does not exist"
+                f"{PROJECT}:loadgen.enabled is on but loadtests/{ENTRY_POINT} does not exist"
             )
         child = pulumi.ResourceOptions(parent=self, depends_on=depends)
         ns = n.NS_LOAD
@@ -118,6 +141,10 @@ class LoadGenerator(pulumi.ComponentResource):
                             "volumes": [
                                 tmp,
                                 {"name": "scenarios", "configMap": {"name": "locust-scenarios"}},
+                                {
+                                    "name": "data",
+                                    "secret": {"secretName": DATA_SECRET, "optional": True},
+                                },
                             ],
                         },
                     },

@@ -65,6 +65,26 @@ def node_exporter_values() -> dict:
     }
 
 
+# kube-prometheus-stack's Prometheus Service (release kube-prometheus-stack: its fullname
+# is the release name, templates/prometheus/service.yaml).
+PROMETHEUS_URL = f"http://kube-prometheus-stack-prometheus.{n.NS_MONITORING}.svc"
+PROMETHEUS_PORT = 9090
+
+
+def in_flight_rule() -> dict:
+    """The adapter rule serving the app's in-flight gauge as a per-pod custom metric."""
+    return {
+        "seriesQuery": f'{n.IN_FLIGHT_METRIC}{{namespace!="",pod!=""}}',
+        "resources": {
+            "overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
+        },
+        "name": {"matches": f"^{n.IN_FLIGHT_METRIC}$", "as": n.IN_FLIGHT_METRIC},
+        # The gauge is already one value per pod (gunicorn workers summed, livesum); max over
+        # the pod's series guards against a duplicate scrape of the same pod.
+        "metricsQuery": "max(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+    }
+
+
 def dashboard_configmap_name(file_name: str) -> str:
     """`API overview.json` -> `dashboard-api-overview` (a valid object name)."""
     stem = re.sub(r"[^a-z0-9]+", "-", file_name.rsplit(".", 1)[0].lower()).strip("-")
@@ -160,6 +180,23 @@ class Monitoring(pulumi.ComponentResource):
                 },
             },
             child,
+        )
+        # custom.metrics.k8s.io for the app's HPA: requests in flight per pod, read from the
+        # ServiceMonitor's series (which carry namespace and pod). Only this rule: the
+        # chart's default rules expose every series Prometheus has.
+        self.adapter = release(
+            "prometheus-adapter",
+            charts.PROMETHEUS_ADAPTER,
+            n.NS_MONITORING,
+            {
+                "prometheus": {"url": PROMETHEUS_URL, "port": PROMETHEUS_PORT},
+                "rules": {"default": False, "custom": [in_flight_rule()]},
+                "resources": {
+                    "requests": {"cpu": "50m", "memory": "128Mi"},
+                    "limits": {"cpu": "500m", "memory": "256Mi"},
+                },
+            },
+            pulumi.ResourceOptions(parent=self, depends_on=[*depends, self.stack]),
         )
         self.crds = [self.stack]
         crd_opts = pulumi.ResourceOptions(parent=self, depends_on=[*depends, self.stack])

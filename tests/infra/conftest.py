@@ -127,8 +127,9 @@ def surge(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProce
 
 @pytest.fixture(scope="session")
 def surge_with_scenarios(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    """prod in the surge profile with a small scenario folder of our own, so the load
-    generator is checked whatever loadtests/ holds today; rendered like `make render`."""
+    """prod in the surge profile with the load generator on (a rehearsal) and a small scenario
+    folder of our own, so the load generator is checked whatever loadtests/ holds today;
+    rendered like `make render`."""
 
     def produce(root: Path) -> None:
         scenarios = root / "loadtests"
@@ -139,6 +140,7 @@ def surge_with_scenarios(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
         done = capture_cli(
             "prod",
             "campus-platform:profile=surge",
+            "campus-platform:loadgen.enabled=true",
             out=root / "capture.json",
             env={"CAMPUS_LOADTESTS_DIR": str(scenarios)},
         )

@@ -45,12 +45,24 @@ def test_second_site_uses_its_own_kubeconfig_context():
     assert _parse("site-b").site != _parse("prod").site
 
 
-def test_surge_profile_prescales_app_database_and_turns_load_generator_on():
+def test_surge_profile_prescales_app_and_database_without_the_load_generator():
     normal, surged = _parse("prod"), _parse("prod", **{"campus-platform:profile": "surge"})
     assert (surged.app.min_replicas, surged.app.max_replicas) == (20, 40)
     assert surged.database.max_connections == 800 > normal.database.max_connections
-    assert surged.loadgen.enabled and not normal.loadgen.enabled
-    assert surged.loadgen.workers == 40
+    assert not surged.loadgen.enabled and not normal.loadgen.enabled
+
+
+def test_a_surge_rehearsal_turns_the_load_generator_on_at_the_surge_size():
+    rehearsal = _parse(
+        "prod",
+        **{
+            "campus-platform:profile": "surge",
+            "campus-platform:loadgen.enabled": True,
+            "campus-platform:loadgen.scenario": "furlough_surge",
+        },
+    )
+    assert rehearsal.loadgen.enabled and rehearsal.loadgen.workers == 40
+    assert rehearsal.loadgen.scenario == "furlough_surge"
 
 
 @pytest.mark.parametrize(
@@ -71,6 +83,7 @@ def test_surge_profile_prescales_app_database_and_turns_load_generator_on():
         ("campus-platform:gitops.path", "../elsewhere", "gitops.path"),
         ("campus-platform:security.kubernetesVersion", "latest", "kubernetesVersion"),
         ("campus-platform:surge.maxConnections", 100, "surge.maxConnections"),
+        ("campus-platform:loadgen.scenario", "black_friday", "loadgen.scenario"),
         ("campus-platform:network.controlPlaneCidrs", ["0.0.0.0/0"], "not the whole Internet"),
         ("campus-platform:network.objectStorageCidrs", ["s3.example.org"], "objectStorageCidrs"),
         ("campus-platform:network.gitCidrs", [], "network.gitCidrs"),

@@ -60,6 +60,8 @@ def endpoints(stack: str, r: Rendered) -> list[Endpoint]:
         Endpoint("grafana", n.NS_MONITORING, {"app.kubernetes.io/name": "grafana"}),
         Endpoint("otel-collector", n.NS_MONITORING, {
             "app.kubernetes.io/name": "opentelemetry-collector"}),
+        Endpoint("prometheus-adapter", n.NS_MONITORING, {
+            "app.kubernetes.io/name": "prometheus-adapter"}),
         Endpoint("falco", n.NS_FALCO, {"app.kubernetes.io/name": "falco"}),
         Endpoint("kube-bench", n.NS_KUBE_BENCH, {"app.kubernetes.io/name": "kube-bench"}),
         Endpoint("argocd-repo-server", n.NS_ARGOCD, {"app.kubernetes.io/name": "repo-server"}),

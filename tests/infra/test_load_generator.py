@@ -29,9 +29,14 @@ def test_scenarios_are_mounted_with_locustfile_as_entry_point(surge_with_scenari
     worker_args = worker["template"]["spec"]["containers"][0]["args"]
     assert master_args[:3] == ["-f", "/scenarios/locustfile.py", "--master"]
     assert master_args[-2:] == ["--expect-workers", "40"]
-    assert worker_args[2:] == ["--worker", "--master-host", "locust-master"]
-    env = {e["name"]: e["value"] for e in worker["template"]["spec"]["containers"][0]["env"]}
-    assert env["LOCUST_HOST"] == "http://campus-app.campus.svc"
+    assert worker_args[2:] == ["--worker", "--staff-token-file", "/data/staff-token",
+                               "--master-host", "locust-master"]  # fmt: skip
+    env = {e["name"]: e for e in worker["template"]["spec"]["containers"][0]["env"]}
+    assert env["LOCUST_HOST"]["value"] == "http://campus-app.campus.svc"
+    assert env["LOADTEST_SCENARIO"]["value"] == "rentree_wave"
+    assert env["LOADTEST_DATA"]["value"] == "/data/scenario.json"
+    volumes = {v["name"]: v for v in worker["template"]["spec"]["volumes"]}
+    assert volumes["data"]["secret"] == {"secretName": "campus-loadtest", "optional": True}
     r.one("Service", "locust-master")
 
 

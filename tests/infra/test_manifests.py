@@ -192,6 +192,7 @@ EXPECTED_RELEASES = {
     "cnpg": charts.CLOUDNATIVE_PG,
     "barman-cloud": charts.BARMAN_CLOUD_PLUGIN,
     "kube-prometheus-stack": charts.KUBE_PROMETHEUS_STACK,
+    "prometheus-adapter": charts.PROMETHEUS_ADAPTER,
     "otel-collector": charts.OPENTELEMETRY_COLLECTOR,
     "falco": charts.FALCO,
     "argocd": charts.ARGO_CD,

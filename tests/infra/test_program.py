@@ -36,7 +36,7 @@ def test_every_stack_composes_one_component_per_concern(rendered: dict[str, Rend
 def test_every_stack_declares_the_whole_platform(rendered: dict[str, Rendered], stack):
     kinds = {m["kind"] for m in rendered[stack].manifests()}
     assert kinds >= EXPECTED_KINDS
-    assert len(rendered[stack].releases()) == 6
+    assert len(rendered[stack].releases()) == 7
 
 
 def _app_pod(r: Rendered) -> dict:
@@ -194,18 +194,27 @@ def test_load_generator_is_off_by_default(rendered: dict[str, Rendered], stack):
                 == "campus-load" and m["kind"] == "Deployment"]  # fmt: skip
 
 
-def test_surge_on_this_checkout_deploys_the_loadtests_folder_or_says_why_not(surge):
-    scenarios = REPO_ROOT / "loadtests"
-    if not (scenarios / "locustfile.py").is_file():
-        # Until the scenarios exist, surge must say so in one line, not half-deploy.
-        assert surge.returncode == 2
-        assert "loadtests/locustfile.py does not exist" in surge.stderr
-        assert "Traceback" not in surge.stderr
-        return
+def test_surge_prescales_without_the_load_generator(surge):
+    # Pre-scaling for real traffic needs no scenario and starts no Locust pod.
     assert surge.returncode == 0, surge.stderr
     from campus_infra import render
 
     manifests = render.manifests(load_capture(surge.out))
+    assert not [m for m in manifests if m["metadata"].get("namespace") == "campus-load"
+                and m["kind"] in ("Deployment", "ConfigMap")]  # fmt: skip
+    (hpa,) = [m for m in manifests if m["kind"] == "HorizontalPodAutoscaler"]
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (20, 40)
+
+
+def test_a_rehearsal_on_this_checkout_mounts_the_loadtests_folder(tmp_path):
+    scenarios = REPO_ROOT / "loadtests"
+    out = tmp_path / "rehearsal.json"
+    done = capture_cli("prod", "campus-platform:profile=surge",
+                       "campus-platform:loadgen.enabled=true", out=out)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    from campus_infra import render
+
+    manifests = render.manifests(load_capture(out))
     (config_map,) = [m for m in manifests if m["metadata"]["name"] == "locust-scenarios"]
     assert config_map["data"] == {p.name: p.read_text() for p in scenarios.glob("*.py")}
 

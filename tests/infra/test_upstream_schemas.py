@@ -55,7 +55,7 @@ def test_a_misspelt_or_misplaced_custom_resource_field_is_caught(rendered: dict[
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_helm_release_sets_only_values_its_chart_knows(rendered: dict[str, Rendered], stack):
     releases = rendered[stack].releases()
-    assert len(releases) == 6
+    assert len(releases) == 7
     for release in releases.values():
         assert values_errors(dict(release)) == []
 
