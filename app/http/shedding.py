@@ -44,6 +44,13 @@ _HEADERS = [
     ("Content-Length", str(len(_BODY))),
     ("Retry-After", str(RETRY_AFTER_SECONDS)),
 ]
+# The same answer as raw HTTP/1.1, for the server's accepting thread (app.http.worker).
+_RAW_ANSWER = (
+    b"HTTP/1.1 503 Service Unavailable\r\n"
+    + b"".join(f"{name}: {value}\r\n".encode() for name, value in _HEADERS)
+    + b"\r\n"
+    + _BODY
+)
 
 log = structlog.get_logger("app.http")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -86,6 +93,23 @@ class Admission:
         self._lock = threading.Lock()
         self._shed_unlogged = 0
         self._next_log = 0.0
+
+    @property
+    def budget_seconds(self) -> float:
+        return self._budget
+
+    def early_shed(self, method: str, path: str) -> bytes | None:
+        """The raw 503 for a request the server sheds before queueing it; None for a probe.
+
+        The server asks when the oldest request in its queue already waited past the budget
+        (app.http.worker): this one would wait longer still.
+        """
+        if path in UNSHED:
+            return None
+        metrics.HTTP_SHED.labels("queue").inc()
+        metrics.HTTP_REQUESTS.labels(method, self._route_of(path), "503").inc()
+        self._log_shed(self._budget)
+        return _RAW_ANSWER
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         waited = environ.get(QUEUE_SECONDS)
