@@ -305,20 +305,30 @@ def compare(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
     apps = {"bench": "serving_hello:application", "app": "app.http.wsgi:application"}
     results: dict[str, dict[str, Run]] = {}
     for server in args.servers:
-        results[server] = {}
-        for which in ("bench", "app"):
-            log = bench.workdir / f"{server}-{which}.log"
-            with serving(server, apps[which], database_url, args.workers, args.threads, log) as p:
+        # Both servers up at once and the paths taken in turn, --rounds times: the machine's
+        # load drifts, and a ratio of two runs minutes apart would measure the drift. Each
+        # figure is the run of median rate.
+        logs = {which: bench.workdir / f"{server}-{which}.log" for which in apps}
+        with (
+            serving(server, apps["bench"], database_url, args.workers, args.threads,
+                    logs["bench"]) as hello_port,
+            serving(server, apps["app"], database_url, args.workers, args.threads,
+                    logs["app"]) as app_port,
+        ):  # fmt: skip
+            ports = {"bench": hello_port, "app": app_port}
+            runs: dict[str, list[Run]] = {name: [] for name in paths}
+            for owner, path, post in paths.values():
+                bench.wrk(ports[owner], path, args.connections, 1, post)  # warm up
+            for _ in range(args.rounds):
                 for name, (owner, path, post) in paths.items():
-                    if owner != which:
-                        continue
-                    bench.wrk(p, path, args.connections, 1, post)  # warm up
-                    run = bench.wrk(p, path, args.connections, args.seconds, post)
-                    results[server][name] = run
+                    runs[name].append(bench.wrk(ports[owner], path, args.connections,
+                                                args.seconds, post))  # fmt: skip
+        results[server] = {name: median_run(taken) for name, taken in runs.items()}
     print(
         f"\nHTTP serving, {args.workers} workers x {args.threads} threads (sync: "
         f"{args.workers * args.threads} processes), wrk {args.connections} connections, "
-        f"{args.seconds:g} s per run, load average {load_average()}"
+        f"{args.seconds:g} s per run, median of {args.rounds} rounds, load average "
+        f"{load_average()}"
     )
     header = f"{'server':<8} " + " ".join(f"{name:>22}" for name in paths)
     print(header + "\n" + "-" * len(header))
@@ -351,6 +361,10 @@ def compare(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
             f"{verdict_of(read.rate_of('200') >= TARGET_READS_PER_SECOND)})"
         )
     return {s: {n: r.__dict__ for n, r in runs.items()} for s, runs in results.items()}
+
+
+def median_run(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
 
 
 def verdict_of(met: bool) -> str:
@@ -459,7 +473,8 @@ def main() -> None:
                         help="PostgreSQL server (a scratch database is made there)")  # fmt: skip
     parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
     parser.add_argument("--seconds", type=float, default=10, help="length of each run")
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="runs per path (median)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("APP_WORKERS", "2")))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("APP_THREADS", "4")))
     parser.add_argument("--overload", action="store_true", help="the overload run instead")

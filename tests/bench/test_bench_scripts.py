@@ -68,7 +68,7 @@ def test_backup_benchmark_runs(tmp_path):
 def test_serving_benchmark_runs(tmp_path):
     url = postgres_url()
     out = run("serving.py", "--database-url", url, "--seconds", "1", "--connections", "2",
-              tmp_path=tmp_path)  # fmt: skip
+              "--rounds", "1", tmp_path=tmp_path)  # fmt: skip
     for server in ("gthread", "sync", "granian"):
         assert f"{server}: /healthz is" in out, out
     out = run("serving.py", "--database-url", url, "--overload", "--seconds", "1",
