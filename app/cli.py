@@ -64,7 +64,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
 ) -> None:
-    """Serve the app with the production WSGI server (gunicorn, threaded workers)."""
+    """Serve the app with the production server: gunicorn threaded workers that time the queue."""
     from app.observability import metrics_dir
 
     settings = _settings()

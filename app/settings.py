@@ -36,6 +36,17 @@ def _int_env(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _bool_env(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 def _log_level_env() -> str:
     raw = os.environ.get("LOG_LEVEL") or "INFO"
     if raw.upper() not in LOG_LEVELS:
@@ -50,8 +61,10 @@ class Settings:
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     workers: int = 2
     threads: int = 4
-    # Requests served at once by one worker before it sheds load with 503.
-    max_in_flight: int = 64
+    # Longest a request may wait for a server thread before it is answered 503 at once.
+    queue_budget: float = 0.2
+    # Count the time before the server from a front proxy's X-Request-Start (clients can forge it).
+    trust_request_start: bool = False
     # Seconds a request waits for a database connection before it is shed.
     pool_timeout: float = 5.0
     max_body_bytes: int = 16 * 1024 * 1024
@@ -77,7 +90,8 @@ class Settings:
             database_url=url,
             workers=workers,
             threads=threads,
-            max_in_flight=_int_env("APP_MAX_IN_FLIGHT", 16 * threads, 1, 100_000),
+            queue_budget=_int_env("APP_QUEUE_BUDGET_MS", 200, 1, 60_000) / 1000,
+            trust_request_start=_bool_env("APP_TRUST_REQUEST_START", False),
             pool_timeout=float(_int_env("APP_POOL_TIMEOUT_MS", 5000, 1, 600_000)) / 1000,
             max_body_bytes=_int_env("APP_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1 << 30),
             log_level=_log_level_env(),

@@ -7,7 +7,7 @@ optional kill -9 of the server mid-run, teardown. What `make loadtest` calls.
         --staff-token TOKEN ...          (an existing deployment: nothing started or dropped)
 
 Locally the app is started only through `python -m app serve` with the environment's
-settings (APP_WORKERS, APP_THREADS, APP_MAX_IN_FLIGHT... pass through), on a database made
+settings (APP_WORKERS, APP_THREADS, APP_QUEUE_BUDGET_MS... pass through), on a database made
 for the run on the PostgreSQL of --database-url (default TEST_DATABASE_URL; the role must
 be allowed to create databases) and dropped at the end. The exit code is Locust's: 0 when
 every SLO gate is met and lost = 0.

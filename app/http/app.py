@@ -11,12 +11,12 @@ from app.http.auth import AuthMiddleware
 from app.http.database import DatabaseMiddleware
 from app.http.entry import EntryMiddleware
 from app.http.idempotency import IdempotencyMiddleware
-from app.http.observe import ObserveMiddleware
+from app.http.observe import ObserveMiddleware, public_route
 from app.http.openapi import spec
 from app.http.readiness import Readiness, probe_engine
 from app.http.resources.base import Deps
 from app.http.routes import ROUTES
-from app.http.shedding import SheddingMiddleware
+from app.http.shedding import Admission
 from app.observability.tracing import instrument_engine, tracer, tracer_provider_for
 from app.settings import Settings
 from app.store.engine import build_engine
@@ -37,7 +37,6 @@ def create_app(
     app = falcon.App(
         middleware=[
             ObserveMiddleware(tracer(provider)),
-            SheddingMiddleware(settings.max_in_flight),
             DatabaseMiddleware(engine),
             EntryMiddleware(ops, settings.trusted_proxies),
             AuthMiddleware(ops),
@@ -50,3 +49,13 @@ def create_app(
     for route in ROUTES:
         app.add_route(route.template, route.resource(deps))
     return app
+
+
+def served_app(app: falcon.App, settings: Settings) -> Admission:
+    """`app` as the production server runs it: behind admission control (app.http.shedding)."""
+
+    def route_of(path: str) -> str:
+        found = app._router.find(path)  # the router Falcon itself uses, before any middleware
+        return public_route(found[3] if found else None)
+
+    return Admission(app, settings.queue_budget, route_of, settings.trust_request_start)

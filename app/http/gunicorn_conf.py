@@ -10,7 +10,8 @@ from app.observability import metrics_dir
 bind = os.environ.get("APP_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("APP_WORKERS", "2"))
 threads = int(os.environ.get("APP_THREADS", "4"))
-worker_class = "gthread"
+# gthread, timing each request's wait for a thread: the queue admission control bounds.
+worker_class = "app.http.worker.QueueTimedWorker"
 # Shutdown: readiness fails first (the orchestrator's preStop wait), then requests drain.
 graceful_timeout = int(os.environ.get("APP_GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("APP_REQUEST_TIMEOUT", "120"))

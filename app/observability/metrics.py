@@ -20,6 +20,13 @@ HTTP_DURATION = Histogram(
 HTTP_IN_FLIGHT = Gauge(
     "campus_http_requests_in_flight", "Requests being served now", multiprocess_mode="livesum"
 )
+# Time between the server taking a request in (connection accepted, or kept-alive connection
+# readable) and a worker thread starting it: where a surge queues.
+HTTP_QUEUE = Histogram(
+    "campus_http_request_queue_seconds",
+    "Time a request waited for a server thread",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 HTTP_SHED = Counter(
     "campus_http_requests_shed", "Requests refused early to protect the service", ["reason"]
 )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, literal, select, tuple_
+from sqlalchemy import Connection, delete, insert, literal, select, tuple_, union_all
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -313,14 +313,19 @@ def get_enrolment(conn: Connection, enrolment_id: int) -> dict[str, Any]:
         raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
     result = {k: row[k] for k in ("id", "learner_id", "step_id", "academic_year", "status")}
     result["start_date"] = row["start_date"].isoformat()
-    for key, table, column in LINKS:
-        result[key] = list(
-            conn.execute(
-                select(table.c[column])
-                .where(table.c.enrolment_id == enrolment_id)
-                .order_by(table.c[column])
-            ).scalars()
+    # The three lists in one statement (one round trip instead of three), told apart by key.
+    links = union_all(
+        *(
+            select(literal(key).label("key"), table.c[column].label("value")).where(
+                table.c.enrolment_id == enrolment_id
+            )
+            for key, table, column in LINKS
         )
+    ).order_by("key", "value")
+    for key, _table, _column in LINKS:
+        result[key] = []
+    for key, value in conn.execute(links):
+        result[key].append(value)
     return result
 
 

@@ -89,8 +89,8 @@ def authenticate(conn: Connection, token: str) -> Principal | None:
 
 
 def principal_for(db: RequestConnection, token: str) -> Principal | None:
-    """The principal behind a token, read in a transaction of its own."""
-    with db.read() as conn:
+    """The principal behind a token: one statement, outside any transaction (one round trip)."""
+    with db.lookup() as conn:
         return authenticate(conn, token)
 
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from app.settings import Settings, SettingsError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A pooled PostgreSQL connection unused for longer than this is pinged before a request gets it
+# (a restarted or failed-over server drops them while they wait); one in steady use is not:
+# the ping is a round trip, and every request checks a connection out.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def normalise_url(database_url: str) -> str:
@@ -46,17 +52,43 @@ def build_engine(settings: Settings) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         # One connection per server thread: more would only queue inside PostgreSQL.
         pool_size=settings.threads,
         max_overflow=0,
         pool_timeout=settings.pool_timeout,
-        pool_pre_ping=True,
         hide_parameters=True,
         # JIT compiles one-off statements for longer than they then run (large propagations).
         connect_args={"options": "-c timezone=UTC -c jit=off"},
     )
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """pool_pre_ping, for connections idle past PING_AFTER_IDLE_SECONDS only."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        # None: just connected, the handshake was the proof (record.info goes with the connection).
+        if returned_at is None or time.monotonic() - returned_at < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            # Outside a transaction: one round trip, and the connection is left idle.
+            dbapi_connection.autocommit = True
+            try:
+                dbapi_connection.execute("SELECT 1")
+            finally:
+                dbapi_connection.autocommit = False
+        except Exception as error:
+            # The pool discards this connection and checks out (or opens) another.
+            raise exc.DisconnectionError(f"ping failed: {type(error).__name__}") from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

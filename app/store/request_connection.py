@@ -25,14 +25,39 @@ class RequestConnection:
         yield from self._transaction(writes=True)
 
     @contextmanager
+    def lookup(self) -> Iterator[Connection]:
+        """One read statement, outside a transaction where the database allows it.
+
+        A single SELECT sees one snapshot by itself; on PostgreSQL, BEGIN and COMMIT around it
+        would cost two more round trips (authentication does this on every request). SQLite's
+        transactions are begun by the app itself (app.store.engine), so there it is a read.
+        """
+        if self._engine.dialect.name != "postgresql":
+            yield from self._transaction(writes=False)
+            return
+        conn = self._connection()
+        level = conn.default_isolation_level
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            with conn.begin():
+                yield conn
+        except BaseException:
+            self.close()
+            raise
+        conn.execution_options(isolation_level=level)
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only unit of work with a consistent view."""
         yield from self._transaction(writes=False)
 
-    def _transaction(self, writes: bool) -> Iterator[Connection]:
+    def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:
             self._conn = self._engine.connect()
-        conn = self._conn
+        return self._conn
+
+    def _transaction(self, writes: bool) -> Iterator[Connection]:
+        conn = self._connection()
         # SQLite writers take the write lock at BEGIN (see app.store.engine).
         conn.execution_options(writes=writes)
         try:

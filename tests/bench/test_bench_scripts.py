@@ -61,3 +61,17 @@ def test_employer_requests_benchmark_runs(tmp_path):
 @pytest.mark.slow
 def test_backup_benchmark_runs(tmp_path):
     assert run("backup.py", "--skip-large", tmp_path=tmp_path).strip()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_serving_benchmark_runs(tmp_path):
+    url = postgres_url()
+    out = run("serving.py", "--database-url", url, "--seconds", "1", "--connections", "2",
+              "--rounds", "1", tmp_path=tmp_path)  # fmt: skip
+    for server in ("gthread", "sync", "granian"):
+        assert f"{server}: /healthz is" in out, out
+    out = run("serving.py", "--database-url", url, "--overload", "--seconds", "1",
+              "--connections", "2", "--overload-seconds", "1", "--max-connections", "16",
+              tmp_path=tmp_path)  # fmt: skip
+    assert "goodput / capacity" in out and "recovery (s)" in out, out

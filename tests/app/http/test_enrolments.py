@@ -242,3 +242,19 @@ def test_staff_can_ask_why_a_learner_is_not_in_an_activity(client, staff):
         "reasons": [],
         "participation": "active",
     }
+
+
+def test_enrolment_reads_back_every_link_in_order(client, staff):
+    school = School(client, staff)
+    enrolment = school.enrol(groups=[school.group_a], choices=[school.element["LINFO-EC111"]])
+    exempted = sorted([school.element["LINFO-UE12"], school.element["LINFO-UE11"]])
+    changed = client.simulate_patch(
+        f"/api/v1/enrolments/{enrolment['id']}",
+        json={"exemptions": exempted[::-1]},
+        headers=staff,
+    )
+    assert changed.status_code == 200, changed.text
+    read = client.simulate_get(f"/api/v1/enrolments/{enrolment['id']}", headers=staff).json
+    assert read["groups"] == [school.group_a]
+    assert read["choices"] == [school.element["LINFO-EC111"]]
+    assert read["exemptions"] == exempted

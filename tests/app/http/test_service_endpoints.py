@@ -1,4 +1,4 @@
-"""Health, readiness, metrics, the served contract, load shedding, traces and logs."""
+"""Health, readiness, metrics, the served contract, traces and logs."""
 
 from __future__ import annotations
 
@@ -118,17 +118,6 @@ def test_answers_match_their_documented_schemas(client, staff):
     )
     check(client.simulate_get("/api/v1/learners/1", headers=staff), "Learner")
     check(client.simulate_post("/api/v1/learners", json={}, headers=staff), "Problem")
-
-
-def test_overload_is_shed_with_retry_after(settings, engine, staff):
-    client = falcon.testing.TestClient(
-        create_app(Settings(database_url=settings.database_url, max_in_flight=0), engine)
-    )
-    shed = client.simulate_get("/api/v1/learners/1", headers=staff)
-    assert shed.status_code == 503
-    assert shed.headers["retry-after"] == "1"
-    assert shed.headers["content-type"] == "application/problem+json"
-    assert client.simulate_get("/readyz").status_code == 200  # probes are never shed
 
 
 def test_requests_and_sql_are_traced(settings, engine, staff):

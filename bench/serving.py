@@ -1,0 +1,503 @@
+"""HTTP serving: what a request costs on each candidate server, and how the shipped one behaves
+past its capacity.
+
+Compare mode (default): for each candidate server (gunicorn gthread as `python -m app serve`
+ships it, gunicorn sync, granian), serve Falcon's hello world and the app with the same worker
+settings against a scratch PostgreSQL database with the demo data, drive each with wrk (closed
+loop, --connections) and print req/s and p99 side by side for hello world, `GET /healthz`, an
+authenticated read (`GET /api/v1/enrolments/{id}`, staff token) and a write
+(`POST /api/v1/learners`). Ratios: /healthz to hello world on the same server (the framework's
+own speed: the physical limit of this stack here), each server to gthread.
+
+Overload mode (--overload): on `python -m app serve` alone, measure write capacity (closed
+loop), then offer FACTOR x that rate for --overload-seconds from many connections that each
+pause between requests (wrk's delay hook; calibrated in a short first pass, so the offered rate
+does not fall with latency as a closed loop's would), then time the recovery once it stops.
+Printed: answers by status (503 with and without Retry-After, other 5xx), p99 of all answers,
+goodput (201/s) against capacity, seconds to recover, each against the issue's targets.
+
+wrk (Debian package `wrk`; `make bench-serving` installs it) does the load: a Python client would
+be the bottleneck. Everything shares this machine's cores, so read ratios, not absolutes, and
+note the load average printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(REPO))
+
+from propagation import scratch_database  # noqa: E402
+
+CONF = REPO / "app" / "http" / "gunicorn_conf.py"
+SERVERS = ("gthread", "sync", "granian")
+# The issue's targets on a 2-core machine (app, PostgreSQL and load generator together).
+TARGET_WRITES_PER_SECOND = 1000
+TARGET_WRITE_P99_MS = 300
+TARGET_READS_PER_SECOND = 2000
+TARGET_OVERLOAD_P99_MS = 500
+TARGET_GOODPUT = 0.9
+TARGET_RECOVERY_SECONDS = 10
+TARGET_HEALTHZ_TO_HELLO = 0.5
+
+# One wrk script for every run: a GET or a POST of a new learner, an optional pause between a
+# connection's requests, and the answers counted by status (503s with Retry-After apart).
+WRK_SCRIPT = r"""
+local token = os.getenv("BENCH_TOKEN") or ""
+local path = os.getenv("BENCH_PATH")
+local post = os.getenv("BENCH_POST") == "1"
+local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
+local run = os.getenv("BENCH_RUN") or "run"
+local out = os.getenv("BENCH_OUT")
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("tid", next_id)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counts = {}
+  retry_after = 0
+  n = 0
+  headers = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}
+end
+
+if think > 0 then
+  delay = function() return think end
+end
+
+function request()
+  if post then
+    n = n + 1
+    local key = string.format("%s-%d-%d", run, tid, n)
+    local body = string.format(
+      '{"external_id":"B-%s","first_name":"Ada","last_name":"Lovelace","email":"b%s@example.org"}',
+      key, key)
+    return wrk.format("POST", path, headers, body)
+  end
+  return wrk.format("GET", path, headers)
+end
+
+function response(status, hdrs, body)
+  local key = tostring(status)
+  counts[key] = (counts[key] or 0) + 1
+  if status == 503 and (hdrs["Retry-After"] or hdrs["retry-after"]) then
+    retry_after = retry_after + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local statuses, retry = {}, 0
+  for _, thread in ipairs(threads) do
+    for k, v in pairs(thread:get("counts")) do statuses[k] = (statuses[k] or 0) + v end
+    retry = retry + thread:get("retry_after")
+  end
+  local parts = {}
+  for k, v in pairs(statuses) do table.insert(parts, string.format('"%s": %d', k, v)) end
+  local f = io.open(out, "w")
+  f:write(string.format(
+    '{"requests": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f, "max_ms": %f, ' ..
+    '"statuses": {%s}, "retry_after_503": %d, "socket_errors": %d}',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3,
+    latency:percentile(99) / 1e3, latency.max / 1e3, table.concat(parts, ", "), retry,
+    summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.timeout))
+  f:close()
+end
+"""
+
+
+@dataclass
+class Run:
+    """One wrk run's answers."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    statuses: dict[str, int]
+    retry_after_503: int
+    socket_errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def rate_of(self, *statuses: str) -> float:
+        return sum(self.statuses.get(s, 0) for s in statuses) / self.seconds
+
+    @property
+    def other_5xx(self) -> int:
+        return sum(v for k, v in self.statuses.items() if k.startswith("5") and k != "503")
+
+
+@dataclass
+class Bench:
+    base_url: str
+    token: str
+    enrolment_id: int
+    workdir: Path
+    wrk_threads: int = 2
+    runs: list[str] = field(default_factory=list)
+
+    def wrk(
+        self, port: int, path: str, connections: int, seconds: float, post: bool = False,
+        think_ms: int = 0, timeout_s: int = 10,
+    ) -> Run:  # fmt: skip
+        script = self.workdir / "bench.lua"
+        if not script.exists():
+            script.write_text(WRK_SCRIPT)
+        out = self.workdir / f"wrk-{uuid.uuid4().hex[:8]}.json"
+        env = {
+            **os.environ,
+            "BENCH_TOKEN": self.token,
+            "BENCH_PATH": path,
+            "BENCH_POST": "1" if post else "0",
+            "BENCH_THINK_MS": str(think_ms),
+            "BENCH_RUN": uuid.uuid4().hex[:10],
+            "BENCH_OUT": str(out),
+        }
+        threads = max(1, min(self.wrk_threads, connections))
+        subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+             f"--timeout={timeout_s}s", "-s", str(script), f"http://127.0.0.1:{port}{path}"],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        data = json.loads(out.read_text())
+        return Run(**data)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_command(server: str, app: str, port: int, workers: int, threads: int) -> list[str]:
+    """The command line of one candidate; gthread with the app is exactly `python -m app serve`."""
+    python = sys.executable
+    if server == "gthread" and app == "app.http.wsgi:application":
+        return [python, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if server in ("gthread", "sync"):
+        command = [python, "-m", "gunicorn", "-c", str(CONF)]
+        if server == "sync":
+            # One request per process at a time: as many processes as gthread has threads.
+            command += ["-k", "sync", "--workers", str(workers * threads)]
+        return [*command, app]
+    return [
+        python, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws",
+        "--log-level", "warning", app,
+    ]  # fmt: skip
+
+
+@contextmanager
+def serving(
+    server: str, app: str, database_url: str, workers: int, threads: int, log: Path
+) -> Iterator[int]:
+    port = free_port()
+    metrics_dir = tempfile.mkdtemp(prefix="campus-metrics-bench-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_WORKERS": str(workers),
+        "APP_THREADS": str(1 if server == "sync" else threads),
+        "APP_BIND": f"127.0.0.1:{port}",
+        "PYTHONPATH": f"{REPO}:{BENCH}",
+    }
+    if server == "gthread" and app == "app.http.wsgi:application":
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # `serve` makes its own
+    else:
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    process = subprocess.Popen(
+        server_command(server, app, port, workers, threads),
+        cwd=REPO, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_answering(process, port, log)
+        yield port
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def wait_answering(process: subprocess.Popen, port: int, log: Path) -> None:
+    # Eight processes importing the app take a while on a busy 2-core machine.
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server did not answer on port {port}: {log.read_text()[-2000:]}")
+
+
+def prepare(database_url: str) -> tuple[str, int]:
+    """Migrate, seed the demo school and mint a staff token: (token, an enrolment id)."""
+    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    for command in (["migrate"], ["seed-demo"]):
+        subprocess.run([sys.executable, "-m", "app", *command], cwd=REPO, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+    token = subprocess.run(
+        [sys.executable, "-m", "app", "create-token", "--role", "staff", "--name", "bench"],
+        cwd=REPO, env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    from sqlalchemy import create_engine, text
+
+    from app.store.engine import normalise_url
+
+    engine = create_engine(normalise_url(database_url))
+    with engine.connect() as conn:
+        enrolment = conn.execute(text("SELECT min(id) FROM enrolment")).scalar_one()
+    engine.dispose()
+    return token, int(enrolment)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# --- compare mode ---------------------------------------------------------------------------
+
+
+def compare(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
+    paths = {
+        "hello world": ("bench", "/healthz", False),
+        "/healthz": ("app", "/healthz", False),
+        "read": ("app", f"/api/v1/enrolments/{bench.enrolment_id}", False),
+        "write": ("app", "/api/v1/learners", True),
+    }
+    apps = {"bench": "serving_hello:application", "app": "app.http.wsgi:application"}
+    results: dict[str, dict[str, Run]] = {}
+    for server in args.servers:
+        # Both servers up at once and the paths taken in turn, --rounds times: the machine's
+        # load drifts, and a ratio of two runs minutes apart would measure the drift. Each
+        # figure is the run of median rate.
+        logs = {which: bench.workdir / f"{server}-{which}.log" for which in apps}
+        with (
+            serving(server, apps["bench"], database_url, args.workers, args.threads,
+                    logs["bench"]) as hello_port,
+            serving(server, apps["app"], database_url, args.workers, args.threads,
+                    logs["app"]) as app_port,
+        ):  # fmt: skip
+            ports = {"bench": hello_port, "app": app_port}
+            runs: dict[str, list[Run]] = {name: [] for name in paths}
+            for owner, path, post in paths.values():
+                bench.wrk(ports[owner], path, args.connections, 1, post)  # warm up
+            for _ in range(args.rounds):
+                for name, (owner, path, post) in paths.items():
+                    runs[name].append(bench.wrk(ports[owner], path, args.connections,
+                                                args.seconds, post))  # fmt: skip
+        results[server] = {name: median_run(taken) for name, taken in runs.items()}
+    print(
+        f"\nHTTP serving, {args.workers} workers x {args.threads} threads (sync: "
+        f"{args.workers * args.threads} processes), wrk {args.connections} connections, "
+        f"{args.seconds:g} s per run, median of {args.rounds} rounds, load average "
+        f"{load_average()}"
+    )
+    header = f"{'server':<8} " + " ".join(f"{name:>22}" for name in paths)
+    print(header + "\n" + "-" * len(header))
+    for server, runs in results.items():
+        cells = []
+        for name in paths:
+            run = runs[name]
+            bad = sum(v for k, v in run.statuses.items() if not k.startswith("2"))
+            flag = f" !{bad}" if bad else ""
+            cells.append(f"{run.rate:>9,.0f}/s p99 {run.p99_ms:>5.0f}ms{flag}")
+        print(f"{server:<8} " + " ".join(f"{c:>22}" for c in cells))
+    print()
+    gthread = results.get("gthread")
+    for server, runs in results.items():
+        ratio = runs["/healthz"].rate / runs["hello world"].rate
+        verdict = "met" if ratio >= TARGET_HEALTHZ_TO_HELLO else "missed"
+        line = f"{server}: /healthz is {ratio:.2f} of hello world (target {TARGET_HEALTHZ_TO_HELLO}"
+        line += f", {verdict})"
+        if gthread and server != "gthread":
+            rel = " ".join(f"{name} {runs[name].rate / gthread[name].rate:.2f}x" for name in paths)
+            line += f"; against gthread: {rel}"
+        print(line)
+    if gthread:
+        write, read = gthread["write"], gthread["read"]
+        print(
+            f"gthread writes {write.rate_of('201'):,.0f}/s p99 {write.p99_ms:.0f} ms (target "
+            f"{TARGET_WRITES_PER_SECOND}/s, p99 {TARGET_WRITE_P99_MS} ms: "
+            f"{verdict_of(write.rate_of('201') >= TARGET_WRITES_PER_SECOND and write.p99_ms <= TARGET_WRITE_P99_MS)}); "  # noqa: E501
+            f"reads {read.rate_of('200'):,.0f}/s (target {TARGET_READS_PER_SECOND}/s: "
+            f"{verdict_of(read.rate_of('200') >= TARGET_READS_PER_SECOND)})"
+        )
+    return {s: {n: r.__dict__ for n, r in runs.items()} for s, runs in results.items()}
+
+
+def median_run(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
+
+
+def verdict_of(met: bool) -> str:
+    return "met" if met else "missed"
+
+
+# --- overload mode --------------------------------------------------------------------------
+
+
+def overload(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
+    log = bench.workdir / "overload.log"
+    app = "app.http.wsgi:application"
+    with serving("gthread", app, database_url, args.workers, args.threads, log) as port:
+        path = "/api/v1/learners"
+        bench.wrk(port, path, args.connections, 1, post=True)  # warm up
+        capacity_run = bench.wrk(port, path, args.connections, args.seconds, post=True)
+        capacity = capacity_run.rate_of("201")
+        offered_target = args.factor * capacity
+        # Each connection sends, waits for the answer, pauses think_ms: its rate is about
+        # 1 / (think + latency). A short first pass measures that, the real one is scaled.
+        think = args.think_ms
+        connections = max(2, math.ceil(offered_target * (think + 50) / 1000))
+        calibration = bench.wrk(port, path, connections, 2, post=True, think_ms=think)
+        if calibration.rate > 0:
+            connections = max(2, math.ceil(connections * offered_target / calibration.rate))
+        connections = min(connections, args.max_connections)
+        run = bench.wrk(port, path, connections, args.overload_seconds, post=True, think_ms=think)
+        stopped = time.monotonic()
+        recovery = recover(port, bench.token, stopped, max(50.0, 2 * capacity_run.p99_ms))
+    goodput = run.rate_of("201")
+    retry = run.retry_after_503
+    no_retry = run.statuses.get("503", 0) - retry
+    print(
+        f"\nOverload of POST {path} on python -m app serve ({args.workers} workers x "
+        f"{args.threads} threads, queue budget {os.environ.get('APP_QUEUE_BUDGET_MS', '200')} ms)"
+        f", load average {load_average()}"
+    )
+    print(
+        f"capacity (closed loop, {args.connections} connections): {capacity:,.0f} writes/s, "
+        f"p99 {capacity_run.p99_ms:.0f} ms (target {TARGET_WRITES_PER_SECOND}/s and "
+        f"{TARGET_WRITE_P99_MS} ms: "
+        f"{verdict_of(capacity >= TARGET_WRITES_PER_SECOND and capacity_run.p99_ms <= TARGET_WRITE_P99_MS)})"  # noqa: E501
+    )
+    print(
+        f"offered {run.rate:,.0f}/s = {run.rate / capacity:.1f}x capacity from {connections} "
+        f"connections pausing {think} ms, {args.overload_seconds:g} s: "
+        f"answers {dict(sorted(run.statuses.items()))}, socket errors {run.socket_errors}"
+    )
+    checks = [
+        ("5xx other than 503", run.other_5xx, run.other_5xx == 0),
+        ("503 without Retry-After", no_retry, no_retry == 0),
+        ("p99 of all answers (ms)", round(run.p99_ms), run.p99_ms <= TARGET_OVERLOAD_P99_MS),
+        (
+            "goodput / capacity",
+            round(goodput / capacity, 2),
+            goodput >= TARGET_GOODPUT * capacity,
+        ),
+        (
+            "recovery (s)",
+            None if recovery is None else round(recovery, 1),
+            recovery is not None and recovery <= TARGET_RECOVERY_SECONDS,
+        ),
+    ]
+    for name, value, met in checks:
+        print(f"  {name:<26} {value!s:>8}  {verdict_of(met)}")
+    return {
+        "capacity": capacity_run.__dict__,
+        "overload": run.__dict__,
+        "connections": connections,
+        "recovery_seconds": recovery,
+    }
+
+
+def recover(port: int, token: str, since: float, fast_ms: float) -> float | None:
+    """Seconds from the end of the overload until 5 writes in a row are created, each fast."""
+    streak = 0
+    serial = 0
+    run = uuid.uuid4().hex[:8]
+    deadline = since + 30
+    while time.monotonic() < deadline:
+        serial += 1
+        body = json.dumps({
+            "external_id": f"R-{run}-{serial}", "first_name": "Ada", "last_name": "Lovelace",
+            "email": f"r{run}{serial}@example.org",
+        })  # fmt: skip
+        started = time.monotonic()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            conn.request("POST", "/api/v1/learners", body, headers)
+            status = conn.getresponse().status
+            conn.close()
+        except OSError:
+            status = 0
+        elapsed_ms = (time.monotonic() - started) * 1000
+        streak = streak + 1 if status == 201 and elapsed_ms <= fast_ms else 0
+        if streak == 5:
+            return time.monotonic() - since
+        time.sleep(0.05)
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL"),
+                        help="PostgreSQL server (a scratch database is made there)")  # fmt: skip
+    parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
+    parser.add_argument("--seconds", type=float, default=10, help="length of each run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="runs per path (median)")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("APP_WORKERS", "2")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("APP_THREADS", "4")))
+    parser.add_argument("--overload", action="store_true", help="the overload run instead")
+    parser.add_argument("--factor", type=float, default=3.0, help="overload: x capacity")
+    parser.add_argument("--overload-seconds", type=float, default=20)
+    parser.add_argument("--think-ms", type=int, default=200, help="overload: pause per request")
+    parser.add_argument("--max-connections", type=int, default=1800)
+    parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: `make bench-serving` installs it (Debian package wrk)")
+    if not args.database_url:
+        raise SystemExit("give --database-url or set TEST_DATABASE_URL (PostgreSQL)")
+    with (
+        scratch_database("postgresql", args.database_url) as url,
+        tempfile.TemporaryDirectory(prefix="bench-http-") as workdir,
+    ):
+        token, enrolment = prepare(url)
+        bench = Bench(f"{url}", token, enrolment, Path(workdir))
+        figures = overload(bench, args, url) if args.overload else compare(bench, args, url)
+    if args.out:
+        args.out.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

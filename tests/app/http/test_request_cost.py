@@ -1,0 +1,63 @@
+"""What a request costs the database, counted: every statement is a round trip, and a trivial
+request's time is mostly round trips. Authentication is one statement outside a transaction,
+a learner's creation one insert, an enrolment's read one statement for its row and one for all
+its links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from tests.app.fixtures import School
+
+
+@contextmanager
+def statements(engine) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    issued: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        verb = statement.split()[0].upper()
+        if verb != "BEGIN":  # SQLite's transactions are begun by a statement of the app's
+            issued.append(verb)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield issued
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def learner(external_id: str) -> dict[str, str]:
+    return {
+        "external_id": external_id,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.org",
+    }
+
+
+def test_a_learner_is_created_in_one_insert_after_one_token_lookup(client, engine, staff):
+    with statements(engine) as issued:
+        created = client.simulate_post("/api/v1/learners", json=learner("C-1"), headers=staff)
+    assert created.status_code == 201, created.text
+    assert issued == ["SELECT", "INSERT"]
+
+
+def test_a_taken_external_id_is_refused_with_the_learner_it_belongs_to(client, engine, staff):
+    first = client.simulate_post("/api/v1/learners", json=learner("C-2"), headers=staff).json
+    again = client.simulate_post("/api/v1/learners", json=learner("C-2"), headers=staff)
+    assert again.status_code == 409
+    assert again.json["errors"][0]["field"] == "external_id"
+    assert f"(id {first['id']})" in again.json["errors"][0]["message"]
+
+
+def test_an_enrolment_is_read_in_three_statements_after_the_token_lookup(client, engine, staff):
+    school = School(client, staff)
+    enrolment = school.enrol(groups=[school.group_b])["id"]
+    with statements(engine) as issued:
+        read = client.simulate_get(f"/api/v1/enrolments/{enrolment}", headers=staff)
+    assert read.status_code == 200 and read.json["groups"] == [school.group_b]
+    # The token, the learner it belongs to (access check), the row, its three link lists.
+    assert issued == ["SELECT"] * 4
