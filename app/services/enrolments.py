@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, literal, select, tuple_
+from sqlalchemy import Connection, Select, delete, insert, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -51,6 +51,33 @@ def create_enrolments(conn: Connection, items: list[dict[str, Any]]) -> dict[str
     """Up to MAX_BATCH enrolments, all or nothing, in a constant number of statements."""
     ids, outcome = _create(conn, items, batch=True)
     return {"ids": ids, "participations_created": outcome.created, "waitlisted": outcome.waitlisted}
+
+
+def enrol_selected(conn: Connection, rows: Select) -> tuple[list[int], Outcome]:
+    """Enrol every (learner_id, step_id, academic_year, start_date) row `rows` selects, without
+    groups, choices or exemptions, and propagate: two statements plus propagation's, whatever
+    the number of rows, and no row travels through Python.
+
+    For callers whose rows come from the database and were checked there (approved employer
+    requests): learners and steps exist by construction. A learner already actively enrolled
+    in the step and year is refused by the unique index, all or nothing.
+    """
+    columns = ["learner_id", "step_id", "academic_year", "start_date", "created_at"]
+    try:
+        ids = list(
+            conn.execute(
+                insert(enrolment)
+                .from_select(columns, rows.add_columns(literal(clock.now(), UtcDateTime())))
+                .returning(enrolment.c.id)
+            ).scalars()
+        )
+    except IntegrityError:
+        raise Conflict.of(
+            "learner_id", "an active enrolment already exists for this step and year"
+        ) from None
+    if not ids:
+        return [], Outcome(run_id=0, created=0, removed=0, waitlisted=0)
+    return ids, propagate(conn, Scope("enrolment_batch", enrolment_ids=ids))
 
 
 def _create(
