@@ -85,6 +85,6 @@ def approve_requests(conn: Connection, request_ids: Sequence[int]) -> int:
             employer_request.c.id == request_employee.c.request_id,
             learner.c.external_id == request_employee.c.external_id,
         )
-        .values(learner_id=learner.c.id, enrolment_id=new_enrolment)
+        .values(enrolment_id=new_enrolment)
     )
     return len(ids)
