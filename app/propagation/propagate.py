@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -22,8 +23,8 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     select,
-    update,
 )
 
 from app import clock
@@ -83,23 +84,32 @@ def _propagate(conn: Connection, scope: Scope, now: datetime) -> Outcome:
             .where(activity_in_scope)
         )
 
-    run_id = conn.execute(
-        insert(propagation_run)
-        .values(trigger=scope.trigger, started_at=now)
-        .returning(propagation_run.c.id)
-    ).scalar_one()
-
+    run_id: ColumnElement[int]
     if dialect == "postgresql":
+        # The run's id is drawn here and its row written by the insert's own statement at the
+        # end, with its counts: one statement fewer at each end of every propagation.
         # Propagations of one step run one after the other: each then sees what the previous
         # committed (a new activity, a new enrolment), and seats cannot be given twice. SQLite
         # writers already hold the database's single write lock (BEGIN IMMEDIATE).
         # Locks are taken in step order so that two batches never wait on each other.
         distinct_steps = steps.distinct().subquery("steps")
-        conn.execute(
-            select(func.pg_advisory_xact_lock(_LOCK_NAMESPACE + distinct_steps.c.step_id)).order_by(
-                distinct_steps.c.step_id
+        locks = (
+            select(func.pg_advisory_xact_lock(_LOCK_NAMESPACE + distinct_steps.c.step_id))
+            .order_by(distinct_steps.c.step_id)
+            .subquery("locks")
+        )
+        new_id, _ = conn.execute(
+            select(
+                func.nextval(func.pg_get_serial_sequence("propagation_run", "id")),
+                select(func.count()).select_from(locks).scalar_subquery(),
             )
-        ).all()
+        ).one()
+        run_id = literal(new_id, propagation_run.c.id.type)
+    else:
+        new_id = None
+        # We hold the write lock until commit: the next id stays ours, and the run's row is
+        # written at the end with its counts.
+        run_id = _next_run_id()
 
     # What is no longer eligible: the scope's participations anti-joined with the scope's
     # eligible pairs, computed once (a set the planner can hash), not re-decided per row.
@@ -136,15 +146,8 @@ def _propagate(conn: Connection, scope: Scope, now: datetime) -> Outcome:
         .subquery("missing")
     )
     rows = seats.with_arrival_status(missing, touched, run_id)
-    created, waitlisted = _insert(conn, rows)
-    conn.execute(
-        update(propagation_run)
-        .where(propagation_run.c.id == run_id)
-        .values(
-            participations_created=created, participations_removed=removed, waitlisted=waitlisted
-        )
-    )
-    return Outcome(run_id=run_id, created=created, removed=removed, waitlisted=waitlisted)
+    run = {"id": new_id, "trigger": scope.trigger, "started_at": now, "removed": removed}
+    return _insert(conn, rows, run_id, run)
 
 
 def _activities_of(steps) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
@@ -152,27 +155,78 @@ def _activities_of(steps) -> ColumnElement[bool]:  # type: ignore[no-untyped-def
     return activity.c.element_id.in_(select(element.c.id).where(element.c.step_id.in_(steps)))
 
 
-def _insert(conn: Connection, rows: Select) -> tuple[int, int]:
-    """Insert `rows`; (created, waitlisted) counted from the insert itself, never by reading
-    the rows back into Python nor by a second scan of the table."""
+def _next_run_id() -> ColumnElement[int]:
+    return select(func.coalesce(func.max(propagation_run.c.id), 0) + 1).scalar_subquery()
+
+
+def _run_row(run: dict[str, Any]) -> list[ColumnElement[Any]]:
+    """The run's trigger, start and removals, typed as the table's columns."""
+    return [
+        literal(run["trigger"], propagation_run.c.trigger.type),
+        literal(run["started_at"], propagation_run.c.started_at.type),
+        literal(run["removed"], propagation_run.c.participations_removed.type),
+    ]
+
+
+_RUN_COLUMNS = [
+    "id",
+    "trigger",
+    "started_at",
+    "participations_removed",
+    "participations_created",
+    "waitlisted",
+]
+
+
+def _insert(
+    conn: Connection, rows: Select, run_id: ColumnElement[int], run: dict[str, Any]
+) -> Outcome:
+    """Insert `rows` and the run's own row; (created, waitlisted) counted from the insert
+    itself, never by reading the rows back into Python nor by a second scan of the table."""
     statement = insert(participation).from_select(_COLUMNS, rows)
     if conn.dialect.name == "postgresql":
         inserted = statement.returning(participation.c.status).cte("inserted")
         waiting = func.coalesce(func.sum(case((inserted.c.status == "waitlisted", 1), else_=0)), 0)
+        counts = (
+            select(func.count().label("created"), waiting.label("waitlisted"))
+            .select_from(inserted)
+            .cte("counts")
+        )
+        # The run's row in the same statement: PostgreSQL runs every data-modifying WITH.
+        recorded = (
+            insert(propagation_run)
+            .from_select(
+                _RUN_COLUMNS,
+                select(run_id, *_run_row(run), counts.c.created, counts.c.waitlisted),
+            )
+            .cte("recorded")
+        )
         created, waitlisted = conn.execute(
-            select(func.count(), waiting).select_from(inserted)
+            select(counts.c.created, counts.c.waitlisted).add_cte(recorded)
         ).one()
-        return created, waitlisted
+        return Outcome(run["id"], created, run["removed"], waitlisted)
     # SQLite has no INSERT in a WITH clause. Its new rows take the ids just above the previous
     # largest (we hold the write lock), so the newcomers are the top `created` ids: a range
-    # scan of the primary key over those rows only.
+    # scan of the primary key over those rows only, counted by the run's own insert.
     created = conn.execute(statement.execution_options(preserve_rowcount=True)).rowcount
-    if not created:
-        return 0, 0
     newest = select(func.max(participation.c.id)).scalar_subquery()
-    waitlisted = conn.execute(
+    waiting = (
         select(func.count())
         .select_from(participation)
         .where(participation.c.id > newest - created, participation.c.status == "waitlisted")
-    ).scalar_one()
-    return created, waitlisted
+        .scalar_subquery()
+    )
+    new_run, waitlisted = conn.execute(
+        insert(propagation_run)
+        .from_select(
+            _RUN_COLUMNS,
+            select(
+                run_id,
+                *_run_row(run),
+                literal(created, propagation_run.c.participations_created.type),
+                waiting,
+            ),
+        )
+        .returning(propagation_run.c.id, propagation_run.c.waitlisted)
+    ).one()
+    return Outcome(run_id=new_run, created=created, removed=run["removed"], waitlisted=waitlisted)

@@ -87,7 +87,9 @@ def settle_existing(
     )
 
 
-def with_arrival_status(missing: FromClause, touched: ColumnElement[bool], run_id: int) -> Select:
+def with_arrival_status(
+    missing: FromClause, touched: ColumnElement[bool], run_id: ColumnElement[int]
+) -> Select:
     """The rows to insert for `missing` (activity_id, enrolment_id, capacity), each with its
     final status, in arrival order (activity, enrolment).
 
@@ -113,7 +115,7 @@ def with_arrival_status(missing: FromClause, touched: ColumnElement[bool], run_i
         else_=literal("waitlisted"),
     )
     return (
-        select(missing.c.activity_id, missing.c.enrolment_id, status, literal(run_id))
+        select(missing.c.activity_id, missing.c.enrolment_id, status, run_id)
         .select_from(missing.outerjoin(present, present.c.activity_id == missing.c.activity_id))
         # Fixed order: arrival order within a batch is deterministic, and rows are written in
         # the same order by every transaction.

@@ -36,6 +36,16 @@ def check_selections(conn: Connection, selections: list[Selection]) -> list[Fiel
         "code",
         "max_choices",
     )
+    return judge_selections(selections, groups, elements, limits)
+
+
+def judge_selections(
+    selections: list[Selection],
+    groups: dict[int, Any],
+    elements: dict[int, Any],
+    limits: dict[int, Any],
+) -> list[FieldError]:
+    """The checks of `check_selections` against rows already read (no I/O)."""
     errors: list[FieldError] = []
     for sel in selections:
         errors += _repeated_ids(sel)

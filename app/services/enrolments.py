@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, literal, select, tuple_, union_all
+from sqlalchemy import Connection, Select, delete, insert, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -15,8 +15,8 @@ from app.domain.errors import Conflict, FieldError, InvalidInput, NotFound, coll
 from app.domain.pages import page
 from app.propagation.propagate import Outcome, propagate
 from app.propagation.scope import Scope
-from app.services.enrolment_rules import Selection, check_selections
-from app.services.references import rows_by_id
+from app.services.enrolment_lookup import look_up
+from app.services.enrolment_rules import Selection, check_selections, judge_selections
 from app.store.json_rows import json_rows
 from app.store.schema import (
     enrolment,
@@ -25,7 +25,6 @@ from app.store.schema import (
     enrolment_group,
     learner,
     participation,
-    step,
 )
 from app.store.types import UtcDateTime
 
@@ -53,6 +52,33 @@ def create_enrolments(conn: Connection, items: list[dict[str, Any]]) -> dict[str
     return {"ids": ids, "participations_created": outcome.created, "waitlisted": outcome.waitlisted}
 
 
+def enrol_selected(conn: Connection, rows: Select) -> tuple[list[int], Outcome]:
+    """Enrol every (learner_id, step_id, academic_year, start_date) row `rows` selects, without
+    groups, choices or exemptions, and propagate: two statements plus propagation's, whatever
+    the number of rows, and no row travels through Python.
+
+    For callers whose rows come from the database and were checked there (approved employer
+    requests): learners and steps exist by construction. A learner already actively enrolled
+    in the step and year is refused by the unique index, all or nothing.
+    """
+    columns = ["learner_id", "step_id", "academic_year", "start_date", "created_at"]
+    try:
+        ids = list(
+            conn.execute(
+                insert(enrolment)
+                .from_select(columns, rows.add_columns(literal(clock.now(), UtcDateTime())))
+                .returning(enrolment.c.id)
+            ).scalars()
+        )
+    except IntegrityError:
+        raise Conflict.of(
+            "learner_id", "an active enrolment already exists for this step and year"
+        ) from None
+    if not ids:
+        return [], Outcome(run_id=0, created=0, removed=0, waitlisted=0)
+    return ids, propagate(conn, Scope("enrolment_batch", enrolment_ids=ids))
+
+
 def _create(
     conn: Connection, items: list[dict[str, Any]], *, batch: bool
 ) -> tuple[list[int], Outcome]:
@@ -62,9 +88,9 @@ def _create(
         return f"enrolments[{i}]." if batch else ""
 
     rows = _parse(items, prefix)
-    _check_references(conn, items, rows, prefix)
+    taken = _check_references(conn, items, rows, prefix)
     keys = _refuse_repeats(rows, prefix)
-    _refuse_existing(conn, rows, keys, prefix)
+    _refuse_existing(taken, keys, prefix)
     ids = _insert_enrolments(conn, rows, keys)
     _insert_selections(conn, ids, items)
     outcome = propagate(
@@ -101,21 +127,29 @@ def _check_references(
     items: list[dict[str, Any]],
     rows: list[dict[str, Any]],
     prefix: Callable[[int], str],
-) -> None:
-    """Every learner and step exists; every selection fits its step (in three queries)."""
+) -> dict[tuple[int, int, str], int]:
+    """Every learner and step exists; every selection fits its step. Read in one statement
+    with the active enrolments already holding one of the rows' keys, which are returned."""
     errors: list[FieldError] = []
-    learners = rows_by_id(conn, learner, (r["learner_id"] for r in rows))
-    steps = rows_by_id(conn, step, (r["step_id"] for r in rows))
+    found = look_up(
+        conn,
+        (r["learner_id"] for r in rows),
+        (r["step_id"] for r in rows),
+        (g for item in items for g in item.get("groups", [])),
+        (e for item in items for k in ("choices", "exemptions") for e in item.get(k, [])),
+        [(r["learner_id"], r["step_id"], r["academic_year"]) for r in rows],
+    )
     selections = []
     for i, (item, row) in enumerate(zip(items, rows, strict=True)):
-        if row["learner_id"] not in learners:
+        if row["learner_id"] not in found.learners:
             errors.append(FieldError(prefix(i) + "learner_id", f"no learner {row['learner_id']}"))
-        if row["step_id"] not in steps:
+        if row["step_id"] not in found.steps:
             errors.append(FieldError(prefix(i) + "step_id", f"no step {row['step_id']}"))
             continue
         selections.append(_selection(prefix(i), row["step_id"], item))
-    errors.extend(check_selections(conn, selections))
+    errors.extend(judge_selections(selections, found.groups, found.elements, found.limits))
     collect(errors)
+    return found.taken
 
 
 def _refuse_repeats(
@@ -200,34 +234,11 @@ def _selection(prefix: str, step_id: int, item: dict[str, Any]) -> Selection:
 
 
 def _refuse_existing(
-    conn: Connection,
-    rows: list[dict[str, Any]],
+    taken: dict[tuple[int, int, str], int],
     keys: list[tuple[int, int, str]],
     prefix: Callable[[int], str],
 ) -> None:
     """409 naming each row whose learner already has an active enrolment in that step and year."""
-    wanted = json_rows(
-        conn.dialect.name,
-        "wanted",
-        {"learner_id": "int", "step_id": "int", "academic_year": "str"},
-        rows,
-    )
-    taken = {
-        (r.learner_id, r.step_id, r.academic_year): r.id
-        for r in conn.execute(
-            select(
-                enrolment.c.id,
-                enrolment.c.learner_id,
-                enrolment.c.step_id,
-                enrolment.c.academic_year,
-            ).where(
-                enrolment.c.status == "active",
-                tuple_(enrolment.c.learner_id, enrolment.c.step_id, enrolment.c.academic_year).in_(
-                    select(wanted.c.learner_id, wanted.c.step_id, wanted.c.academic_year)
-                ),
-            )
-        )
-    }
     collect(
         [
             FieldError(

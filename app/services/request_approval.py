@@ -1,7 +1,11 @@
 """Approving requests in bulk: learners by `external_id` (reused when they exist), then their
 enrolments through the enrolment service, which propagates participations.
 
-A fixed number of statements whatever the number of requests and employees.
+A fixed number of statements whatever the number of requests and employees, and no employee
+row travels through Python: learners, enrolments and the links back to the request are each
+one INSERT … SELECT or UPDATE … FROM over the requests' employees. (Measured at 2,000
+requests of 51,000 employees on PostgreSQL: reading the rows back and sending them again as
+JSON cost about 2 s of Python and 0.6 s of checks per run, more than the inserts themselves.)
 """
 
 from __future__ import annotations
@@ -10,9 +14,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select, update
 
-from app.services.enrolments import create_enrolments
-from app.store.json_rows import id_rows, json_rows
-from app.store.schema import learner
+from app.propagation.scope import in_ids
+from app.services.enrolments import enrol_selected
+from app.store.schema import enrolment, learner
 from app.store.schema_employers import employer_request, request_employee
 from app.store.upsert import insert_for
 
@@ -26,8 +30,8 @@ def approve_requests(conn: Connection, request_ids: Sequence[int]) -> int:
     """
     if not request_ids:
         return 0
-    ids = id_rows(conn.dialect.name, "approved_ids", request_ids)
-    in_requests = request_employee.c.request_id.in_(select(ids.c.id))
+    dialect = conn.dialect.name
+    in_requests = in_ids(request_employee.c.request_id, request_ids, dialect)
     # Several approved requests may name one person: the first insert creates the learner, the
     # others find it (ON CONFLICT DO NOTHING), as does a learner created through the API.
     conn.execute(
@@ -45,11 +49,10 @@ def approve_requests(conn: Connection, request_ids: Sequence[int]) -> int:
         )
         .on_conflict_do_nothing(index_elements=["external_id"])
     )
-    rows = conn.execute(
+    ids, _ = enrol_selected(
+        conn,
         select(
-            request_employee.c.request_id,
-            request_employee.c.position,
-            learner.c.id.label("learner_id"),
+            learner.c.id,
             employer_request.c.step_id,
             employer_request.c.academic_year,
             employer_request.c.start_date,
@@ -57,41 +60,31 @@ def approve_requests(conn: Connection, request_ids: Sequence[int]) -> int:
         .join(learner, learner.c.external_id == request_employee.c.external_id)
         .join(employer_request, employer_request.c.id == request_employee.c.request_id)
         .where(in_requests)
-        .order_by(request_employee.c.request_id, request_employee.c.position)
-    ).all()
-    created = create_enrolments(
-        conn,
-        [
-            {
-                "learner_id": row.learner_id,
-                "step_id": row.step_id,
-                "academic_year": row.academic_year,
-                "start_date": row.start_date.isoformat(),
-            }
-            for row in rows
-        ],
+        .order_by(request_employee.c.request_id, request_employee.c.position),
     )
-    # The service answers ids in input order: write them back by primary key, one statement.
-    links = json_rows(
-        conn.dialect.name,
-        "links",
-        {"request_id": "int", "position": "int", "learner_id": "int", "enrolment_id": "int"},
-        (
-            {
-                "request_id": row.request_id,
-                "position": row.position,
-                "learner_id": row.learner_id,
-                "enrolment_id": enrolment_id,
-            }
-            for row, enrolment_id in zip(rows, created["ids"], strict=True)
-        ),
+    if not ids:
+        return 0
+    # Each employee's new enrolment: the one active enrolment of the learner in the request's
+    # step and year, looked up per row in the unique index. Written as a join instead, the
+    # planner matched enrolments and requests on step and year with statistics that predate
+    # the rows just inserted (1 row expected, 51,000 x 2,000 found): minutes instead of 0.5 s.
+    new_enrolment = (
+        select(enrolment.c.id)
+        .where(
+            enrolment.c.learner_id == learner.c.id,
+            enrolment.c.step_id == employer_request.c.step_id,
+            enrolment.c.academic_year == employer_request.c.academic_year,
+            enrolment.c.status == "active",
+        )
+        .scalar_subquery()
     )
     conn.execute(
         update(request_employee)
         .where(
-            request_employee.c.request_id == links.c.request_id,
-            request_employee.c.position == links.c.position,
+            in_requests,
+            employer_request.c.id == request_employee.c.request_id,
+            learner.c.external_id == request_employee.c.external_id,
         )
-        .values(learner_id=links.c.learner_id, enrolment_id=links.c.enrolment_id)
+        .values(enrolment_id=new_enrolment)
     )
-    return len(created["ids"])
+    return len(ids)

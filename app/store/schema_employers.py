@@ -86,7 +86,7 @@ request_employee = Table(
     Column("last_name", String(128), nullable=False),
     Column("email", String(254), nullable=False),
     Column("hours", BigInteger, nullable=False),
-    Column("learner_id", Id, ForeignKey("learner.id"), nullable=True),
+    # Set on approval; the employee's learner is the enrolment's (migration 0006).
     Column("enrolment_id", Id, ForeignKey("enrolment.id"), nullable=True),
     CheckConstraint("hours > 0", name="hours"),
     Index("ix_request_employee_external", "external_id"),

@@ -1,7 +1,7 @@
 """A year rollover records which activity it made from which source slot.
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30 13:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from app.store.types import Id, UtcDateTime
 
-revision: str = "0008"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
