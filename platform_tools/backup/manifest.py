@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from platform_tools.backup.files import write_atomically
 
 MANIFEST_NAME = "manifest.json"
+T = TypeVar("T")
 FORMAT_VERSION = 1
 ENGINES = ("sqlite", "postgresql")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -84,23 +86,36 @@ class Manifest:
 
 def write_manifest(manifest: Manifest, directory: Path) -> Path:
     """Write the manifest into `directory` atomically (temporary file, fsync, rename)."""
-    body = json.dumps(manifest.to_json(), indent=2, sort_keys=True).encode() + b"\n"
+    return write_manifest_document(manifest.to_json(), directory)
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """Read and validate the manifest of the backup in `directory`."""
+    return read_manifest_document(directory, "backup", parse_manifest)
+
+
+def write_manifest_document(document: dict[str, Any], directory: Path) -> Path:
+    """Write a manifest's JSON into `directory` atomically (temporary file, fsync, rename)."""
+    body = json.dumps(document, indent=2, sort_keys=True).encode() + b"\n"
     path = directory / MANIFEST_NAME
     write_atomically(path, body)
     return path
 
 
-def read_manifest(directory: Path) -> Manifest:
-    """Read and validate the manifest of the backup in `directory`."""
+def read_manifest_document(directory: Path, what: str, parse: Callable[[Any], T]) -> T:
+    """Read the manifest of the `what` (backup, archive) in `directory` and `parse` it.
+
+    Every error names the manifest's path and, from `parse`, the field at fault.
+    """
     path = directory / MANIFEST_NAME
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ManifestError(f"{path}: no manifest (the backup never completed)") from None
+        raise ManifestError(f"{path}: no manifest (the {what} never completed)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError(f"{path}: unreadable manifest ({exc})") from None
     try:
-        return parse_manifest(document)
+        return parse(document)
     except ManifestError as exc:
         raise ManifestError(f"{path}: {exc}") from None
 
@@ -111,7 +126,7 @@ def parse_manifest(document: Any) -> Manifest:
         raise ManifestError("expected a JSON object")
     if document.get("format") != FORMAT_VERSION:
         raise ManifestError(f"format: expected {FORMAT_VERSION}, got {document.get('format')!r}")
-    engine = _text(document, "engine")
+    engine = text_field(document, "engine")
     if engine not in ENGINES:
         raise ManifestError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
     files = document.get("files")
@@ -130,19 +145,19 @@ def parse_manifest(document: Any) -> Manifest:
     if not isinstance(details, dict):
         raise ManifestError("details: expected an object")
     manifest = Manifest(
-        id=_text(document, "id"),
-        database=_text(document, "database"),
+        id=text_field(document, "id"),
+        database=text_field(document, "database"),
         engine=engine,
-        server_version=_text(document, "server_version"),
+        server_version=text_field(document, "server_version"),
         schema_version=schema_version,
-        method=_text(document, "method"),
-        started_at=_time(document, "started_at"),
-        finished_at=_time(document, "finished_at"),
+        method=text_field(document, "method"),
+        started_at=time_field(document, "started_at"),
+        finished_at=time_field(document, "finished_at"),
         files=tuple(file_entry(entry, f"files[{index}]") for index, entry in enumerate(files)),
         tables={
             str(name): _table(entry, f"tables.{name}") for name, entry in sorted(tables.items())
         },
-        tool_version=_text(document, "tool_version"),
+        tool_version=text_field(document, "tool_version"),
         schema_fingerprint=fingerprint,
         details=details,
     )
@@ -154,25 +169,28 @@ def parse_manifest(document: Any) -> Manifest:
     return manifest
 
 
-def _text(document: dict[str, Any], key: str) -> str:
+def text_field(document: dict[str, Any], key: str, where: str = "") -> str:
+    """The non-empty text at `key`; the error names `where` + `key`."""
     value = document.get(key)
     if not isinstance(value, str) or not value:
-        raise ManifestError(f"{key}: expected non-empty text, got {value!r}")
+        raise ManifestError(f"{where}{key}: expected non-empty text, got {value!r}")
     return value
 
 
-def _time(document: dict[str, Any], key: str) -> dt.datetime:
-    value = _text(document, key)
+def time_field(document: dict[str, Any], key: str, where: str = "") -> dt.datetime:
+    """The ISO 8601 time with its UTC offset at `key`; the error names `where` + `key`."""
+    value = text_field(document, key, where)
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ManifestError(f"{key}: expected an ISO 8601 time, got {value!r}") from None
+        raise ManifestError(f"{where}{key}: expected an ISO 8601 time, got {value!r}") from None
     if moment.tzinfo is None:
-        raise ManifestError(f"{key}: expected a time with its UTC offset, got {value!r}")
+        raise ManifestError(f"{where}{key}: expected a time with its UTC offset, got {value!r}")
     return moment
 
 
-def _count(value: Any, where: str) -> int:
+def count_field(value: Any, where: str) -> int:
+    """`value` as a non-negative integer; the error names `where`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ManifestError(f"{where}: expected a non-negative integer, got {value!r}")
     return value
@@ -182,14 +200,14 @@ def file_entry(entry: Any, where: str) -> FileEntry:
     """Validate one `files[]` entry of a manifest (shared with the exam-period archives)."""
     if not isinstance(entry, dict):
         raise ManifestError(f"{where}: expected an object")
-    path = _text(entry, "path")
+    path = text_field(entry, "path")
     # A manifest from object storage must not make a restore read or write outside the backup.
     if not _SAFE_PATH.match(path) or ".." in path.split("/"):
         raise ManifestError(f"{where}.path: not a safe relative path: {path!r}")
     digest = entry.get("sha256")
     if not isinstance(digest, str) or not _SHA256.match(digest):
         raise ManifestError(f"{where}.sha256: expected 64 lowercase hex digits")
-    return FileEntry(path=path, size=_count(entry.get("size"), f"{where}.size"), sha256=digest)
+    return FileEntry(path=path, size=count_field(entry.get("size"), f"{where}.size"), sha256=digest)
 
 
 def _table(entry: Any, where: str) -> TableEntry:
@@ -198,4 +216,4 @@ def _table(entry: Any, where: str) -> TableEntry:
     checksum = entry.get("checksum")
     if not isinstance(checksum, str) or not checksum:
         raise ManifestError(f"{where}.checksum: expected text")
-    return TableEntry(rows=_count(entry.get("rows"), f"{where}.rows"), checksum=checksum)
+    return TableEntry(rows=count_field(entry.get("rows"), f"{where}.rows"), checksum=checksum)

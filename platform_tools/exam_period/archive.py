@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
-from sqlalchemy import Engine, RowMapping
+from sqlalchemy import Engine
 
 from app.domain.errors import NotFound
-from app.services.exam_config import archive_period, load_period
+from app.services.exam_config import archive_period, load_period, period_view
 from platform_tools.backup.create import checksum_files, tool_version
 from platform_tools.backup.files import fsync_directory
 from platform_tools.exam_period.archive_format import (
@@ -72,17 +72,6 @@ class ArchiveResult:
     manifest: ArchiveManifest
 
 
-def _period_json(row: RowMapping) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "academic_year": row["academic_year"],
-        "number": row["number"],
-        "opens_at": row["opens_at"].isoformat(),
-        "closes_at": row["closes_at"].isoformat(),
-        "status": row["status"],
-    }
-
-
 def check_archive_dir(path: Path, create: bool) -> Path:
     """The archive directory; created (mode 0700) for a run that writes, and left absent by
     a dry run (which then reports that it would create it)."""
@@ -119,7 +108,7 @@ def plan_archive(engine: Engine, period_id: int, archive_dir: Path) -> ArchivePl
         waiting = in_progress_counts(conn, period_id)
     name = archive_id(row["academic_year"], row["number"])
     return ArchivePlan(
-        period=_period_json(row),
+        period=period_view(row),
         archive=name,
         path=archive_dir / name,
         in_progress=waiting,
@@ -205,7 +194,7 @@ def _write_and_mark(
         row = load_period(conn, period_id, "--period", lock=True)
         # The plan was read without the lock: check again under it.
         locked = ArchivePlan(
-            period=_period_json(row),
+            period=period_view(row),
             archive=plan.archive,
             path=plan.path,
             in_progress=in_progress_counts(conn, period_id),

@@ -14,16 +14,22 @@ reading: an archive is read back years later from disks that may have damaged it
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from platform_tools.backup.files import write_atomically
-from platform_tools.backup.manifest import FileEntry, ManifestError, file_entry
+from platform_tools.backup.manifest import (
+    FileEntry,
+    ManifestError,
+    count_field,
+    file_entry,
+    read_manifest_document,
+    text_field,
+    time_field,
+    write_manifest_document,
+)
 
-MANIFEST_NAME = "manifest.json"
 DATA_DIR = "data"
 PARTIAL_PREFIX = ".partial-"
 KIND = "campus-exam-period-archive"
@@ -101,25 +107,12 @@ class ArchiveManifest:
 
 def write_archive_manifest(manifest: ArchiveManifest, directory: Path) -> Path:
     """Write the manifest atomically (temporary file, fsync, rename)."""
-    body = json.dumps(manifest.to_json(), indent=2, sort_keys=True).encode() + b"\n"
-    path = directory / MANIFEST_NAME
-    write_atomically(path, body)
-    return path
+    return write_manifest_document(manifest.to_json(), directory)
 
 
 def read_archive_manifest(directory: Path) -> ArchiveManifest:
     """Read and validate the manifest of the archive in `directory`."""
-    path = directory / MANIFEST_NAME
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ManifestError(f"{path}: no manifest (the archive never completed)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"{path}: unreadable manifest ({exc})") from None
-    try:
-        return parse_archive_manifest(document)
-    except ManifestError as exc:
-        raise ManifestError(f"{path}: {exc}") from None
+    return read_manifest_document(directory, "archive", parse_archive_manifest)
 
 
 def parse_archive_manifest(document: Any) -> ArchiveManifest:
@@ -137,20 +130,20 @@ def parse_archive_manifest(document: Any) -> ArchiveManifest:
     if not isinstance(tables, dict):
         raise ManifestError("tables: expected an object")
     manifest = ArchiveManifest(
-        id=_text(document, "id"),
+        id=text_field(document, "id"),
         period=_period(document.get("period")),
-        database=_text(document, "database"),
-        engine=_text(document, "engine"),
+        database=text_field(document, "database"),
+        engine=text_field(document, "engine"),
         schema_version=_optional_text(document, "schema_version"),
-        app_version=_text(document, "app_version"),
+        app_version=text_field(document, "app_version"),
         image=_optional_text(document, "image"),
-        started_at=_time(document, "started_at"),
-        finished_at=_time(document, "finished_at"),
+        started_at=time_field(document, "started_at"),
+        finished_at=time_field(document, "finished_at"),
         files=tuple(file_entry(entry, f"files[{index}]") for index, entry in enumerate(files)),
-        tables={str(name): _count(rows, f"tables.{name}") for name, rows in tables.items()},
+        tables={str(name): count_field(rows, f"tables.{name}") for name, rows in tables.items()},
         forced_reason=_optional_text(document, "forced_reason"),
         in_progress={
-            str(status): _count(n, f"in_progress.{status}")
+            str(status): count_field(n, f"in_progress.{status}")
             for status, n in _object(document, "in_progress").items()
         },
     )
@@ -170,19 +163,19 @@ def parse_archive_manifest(document: Any) -> ArchiveManifest:
 def _period(value: Any) -> ArchivedPeriod:
     if not isinstance(value, dict):
         raise ManifestError("period: expected an object")
-    year = _text(value, "academic_year", "period.")
+    year = text_field(value, "academic_year", "period.")
     if not _YEAR.match(year):
         raise ManifestError(f"period.academic_year: expected YYYY-YYYY, got {year!r}")
     number = value.get("number")
     if number not in (1, 2, 3) or isinstance(number, bool):
         raise ManifestError(f"period.number: expected 1, 2 or 3, got {number!r}")
     return ArchivedPeriod(
-        id=_count(value.get("id"), "period.id"),
+        id=count_field(value.get("id"), "period.id"),
         academic_year=year,
         number=number,
-        opens_at=_time(value, "opens_at", "period.").isoformat(),
-        closes_at=_time(value, "closes_at", "period.").isoformat(),
-        status_before=_text(value, "status_before", "period."),
+        opens_at=time_field(value, "opens_at", "period.").isoformat(),
+        closes_at=time_field(value, "closes_at", "period.").isoformat(),
+        status_before=text_field(value, "status_before", "period."),
     )
 
 
@@ -193,32 +186,8 @@ def _object(document: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _text(document: dict[str, Any], key: str, where: str = "") -> str:
-    value = document.get(key)
-    if not isinstance(value, str) or not value:
-        raise ManifestError(f"{where}{key}: expected non-empty text, got {value!r}")
-    return value
-
-
 def _optional_text(document: dict[str, Any], key: str) -> str | None:
     value = document.get(key)
     if value is not None and (not isinstance(value, str) or not value):
         raise ManifestError(f"{key}: expected non-empty text or null, got {value!r}")
-    return value
-
-
-def _time(document: dict[str, Any], key: str, where: str = "") -> dt.datetime:
-    value = _text(document, key, where)
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ManifestError(f"{where}{key}: expected an ISO 8601 time, got {value!r}") from None
-    if moment.tzinfo is None:
-        raise ManifestError(f"{where}{key}: expected a time with its UTC offset, got {value!r}")
-    return moment
-
-
-def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ManifestError(f"{where}: expected a non-negative integer, got {value!r}")
     return value
