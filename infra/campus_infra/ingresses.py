@@ -26,6 +26,7 @@ from app.http.audiences import ENTRY_HEADER, INTRANET_ENTRY, PUBLIC_ENTRY, path_
 from app.http.routes import ROUTES
 from campus_infra import k8s as n
 from campus_infra.config import StackConfig
+from campus_infra.proxy_errors import server_snippet
 
 PREFIX = "nginx.ingress.kubernetes.io/"
 API_PREFIX = "/api/"
@@ -108,7 +109,8 @@ def ingresses(config: StackConfig, labels: dict[str, str]) -> list[dict[str, Any
 
 def controller_values(config: StackConfig, entry: str) -> dict[str, Any]:
     """The ingress-nginx chart values each entry's controller is installed with (by ops,
-    like the controller itself): its class, and the entry header it sets on every request."""
+    like the controller itself): its class, the entry header it sets on every request, and
+    its own errors as problem+json."""
     app = config.app
     name = app.ingress_class if entry == PUBLIC_ENTRY else app.internal_ingress_class
     return {
@@ -120,5 +122,7 @@ def controller_values(config: StackConfig, entry: str) -> dict[str, Any]:
             },
             # The entry, and when the controller took the request (the app's queue time).
             "proxySetHeaders": {ENTRY_HEADER: entry, "X-Request-Start": "t=${msec}"},
+            # The controller's own 413, 502 and 504 as problem+json (proxy_errors).
+            "config": {"server-snippet": server_snippet(MAX_BODY_BYTES + BODY_MARGIN_BYTES)},
         }
     }

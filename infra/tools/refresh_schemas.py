@@ -78,6 +78,14 @@ def annotation_names(text: str) -> list[str]:
     return names
 
 
+def configmap_keys(text: str) -> list[str]:
+    """The ConfigMap keys of ingress-nginx's configmap.md table (`| [name](#...)`)."""
+    names = sorted(set(re.findall(r"^\|\s*\[([a-z0-9-]+)\]\(#", text, re.M)))
+    if not names:
+        raise RefreshError("no configuration table found")
+    return names
+
+
 def content(entry: dict[str, str], text: str) -> Any:
     """What is kept of the upstream file, by kind."""
     kind = entry["kind"]
@@ -91,6 +99,8 @@ def content(entry: dict[str, str], text: str) -> Any:
         return yaml.safe_load(text)["version_mapping"]
     if kind == "annotations":
         return annotation_names(text)
+    if kind == "configmap":
+        return configmap_keys(text)
     raise RefreshError(f"{entry['file']}: unknown kind {kind!r}")
 
 
