@@ -55,6 +55,10 @@ class _Section:
         self._separator = separator
         self._seen: set[str] = set()
 
+    def has(self, name: str) -> bool:
+        """Whether the config sets `name` (for values that are optional as a whole)."""
+        return name in self._data
+
     def key(self, name: str) -> str:
         """The full config key of `name`, as ops would type it."""
         return f"{self._path}{self._separator}{name}"
@@ -377,6 +381,7 @@ def _read_app(root: _Section) -> AppConfig:
     level = s.string("logLevel", default="INFO")
     if level not in _LOG_LEVELS:
         raise ConfigError(f"{s.key('logLevel')} must be one of {', '.join(_LOG_LEVELS)}")
+    host = s.string("host", pattern=_HOSTNAME, what="a DNS host name")
     result = AppConfig(
         image=_image(s, "image"),
         min_replicas=min_replicas,
@@ -386,7 +391,7 @@ def _read_app(root: _Section) -> AppConfig:
         workers=workers,
         threads=threads,
         resources=_resources(s, "resources"),
-        host=s.string("host", pattern=_HOSTNAME, what="a DNS host name"),
+        host=host,
         tls_secret=s.string("tlsSecret", pattern=_DNS_NAME, what="a Kubernetes object name"),
         ingress_class=s.string("ingressClass", default="nginx"),
         ingress_namespace=s.string(
@@ -395,7 +400,7 @@ def _read_app(root: _Section) -> AppConfig:
         log_level=level,
         internal_host=s.string(
             "internalHost",
-            default=f"intranet.{s._data.get('host')}",
+            default=f"intranet.{host}",
             pattern=_HOSTNAME,
             what="a DNS host name",
         ),
@@ -409,7 +414,7 @@ def _read_app(root: _Section) -> AppConfig:
             what="a namespace",
         ),
         internal_source_ranges=(
-            _cidrs(s, "internalSourceRanges") if "internalSourceRanges" in s._data else ()
+            _cidrs(s, "internalSourceRanges") if s.has("internalSourceRanges") else ()
         ),
     )
     if result.internal_ingress_class == result.ingress_class:
@@ -517,7 +522,7 @@ def _read_network(root: _Section) -> NetworkConfig:
         smtp_relay_cidrs=_cidrs(s, "smtpRelayCidrs"),
         smtp_relay_port=s.integer("smtpRelayPort", default=25, low=1, high=65535),
         ingress_controller_cidrs=(
-            _cidrs(s, "ingressControllerCidrs") if "ingressControllerCidrs" in s._data else ()
+            _cidrs(s, "ingressControllerCidrs") if s.has("ingressControllerCidrs") else ()
         ),
     )
     if result.smtp_relay_port not in SMTP_RELAY_PORTS:
