@@ -22,6 +22,7 @@ from campus_infra.proxy_errors import server_snippet
 from app.http.audiences import INTRANET_ENTRY, PUBLIC_ENTRY
 from tests.infra.conftest import stack_getter
 from tests.infra.upstream import vendored
+from tests.nginx_sandbox import private_temp_paths
 
 APP_413 = b'{"title":"from the app","status":413}'
 
@@ -59,8 +60,7 @@ def proxy(tmp_path: Path) -> Iterator[str]:
     port, closed = _free_port(), _free_port()
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{\n access_log off;\n client_body_temp_path {tmp_path};\n"
-        f" proxy_temp_path {tmp_path};\n"
+        f"http {{\n access_log off;\n{private_temp_paths(tmp_path)}"
         f" server {{\n  listen 127.0.0.1:{port};\n"
         f"  location /small/ {{ client_max_body_size 1k; proxy_pass http://127.0.0.1:{closed}; }}\n"
         f"  location /down/ {{ proxy_pass http://127.0.0.1:{closed}; }}\n"

@@ -16,6 +16,7 @@ import yaml
 from app.http import nginx_routes
 from app.http.audiences import INTRANET, path_pattern
 from app.http.routes import ROUTES
+from tests.nginx_sandbox import private_temp_paths
 
 from .ansible_cli import PLAYBOOKS
 
@@ -122,7 +123,8 @@ def test_nginx_accepts_the_sites(tmp_path: Path):
     (tmp_path / "site.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{\n access_log off;\n include {tmp_path}/site.conf;\n}}\n"
+        f"http {{\n access_log off;\n{private_temp_paths(tmp_path)}"
+        f" include {tmp_path}/site.conf;\n}}\n"
     )
     done = subprocess.run(
         ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
