@@ -38,6 +38,7 @@ from app import clock
 from app.demo.seed import seed_demo
 from app.settings import Settings
 from app.store import migrate
+from app.store.databases import drop_database
 from app.store.engine import build_engine, normalise_url, write_transaction
 from platform_tools.backup.create import create_backup
 from platform_tools.backup.pg_programs import libpq_environment, program
@@ -65,7 +66,7 @@ def new_database(server: str | None, workdir: Path) -> tuple[str, Callable[[], N
 
     def drop() -> None:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(conn, name)
 
     return admin_url.set(database=name).render_as_string(hide_password=False), drop
 

@@ -38,6 +38,7 @@ from app.domain.errors import Conflict, FieldError, InvalidInput, collect
 from app.services import curricula
 from app.settings import Settings
 from app.store import migrate
+from app.store.databases import drop_database
 from app.store.engine import build_engine, normalise_url, write_transaction
 from app.store.schema import (
     choice_group,
@@ -468,7 +469,7 @@ def scratch_database(server_url: str | None) -> tuple[str, Callable[[], None]]:
 
     def drop() -> None:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(conn, name)
         admin.dispose()
 
     return admin_url.set(database=name).render_as_string(hide_password=False), drop

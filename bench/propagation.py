@@ -52,6 +52,7 @@ from app.propagation.scope import Scope
 from app.services import activities, conflicts, enrolments
 from app.settings import Settings
 from app.store import migrate
+from app.store.databases import drop_database
 from app.store.engine import build_engine, normalise_url, write_transaction
 from app.store.schema import activity, enrolment, enrolment_group, participation
 
@@ -101,7 +102,7 @@ def scratch_database(kind: str, server_url: str | None) -> Iterator[str]:
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(conn, name)
         admin.dispose()
 
 

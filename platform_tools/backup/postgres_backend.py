@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.store import databases as store_databases
 from platform_tools.backup.manifest import TableEntry
 from platform_tools.backup.pg_programs import last_lines, libpq_environment, major_version, program
 from platform_tools.backup.schema_fingerprint import postgres_fingerprint
@@ -171,9 +172,8 @@ def create_database(admin: Engine, name: str) -> None:
 
 def drop_database(admin: Engine, name: str) -> None:
     """DROP DATABASE, disconnecting whoever is still in it."""
-    quoted = admin.dialect.identifier_preparer.quote(name)
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+        store_databases.drop_database(conn, name)
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from app.http.app import create_app
 from app.services.tokens import create_token
 from app.settings import Settings
 from app.store import migrate
+from app.store.databases import drop_database
 from app.store.engine import build_engine, normalise_url, write_transaction
 from app.store.schema import metadata
 
@@ -67,7 +68,7 @@ def postgres_url(worker_id: str) -> Iterator[str]:
     engine.dispose()
     yield url
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(conn, name)
     admin.dispose()
 
 

@@ -25,6 +25,7 @@ from app import clock
 from app.demo.seed import seed_demo
 from app.settings import Settings
 from app.store import migrate
+from app.store.databases import drop_database
 from app.store.engine import build_engine, normalise_url, write_transaction
 
 # The demo school is seeded as of the start of the 2026-2027 academic year.
@@ -71,7 +72,7 @@ def database_factory(postgres_server: str, worker_id: str) -> Iterator[Callable[
     yield new
     with admin.connect() as conn:
         for name in made:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(conn, name)
     admin.dispose()
 
 

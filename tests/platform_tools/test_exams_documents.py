@@ -22,6 +22,7 @@ from app.http.app import create_app
 from app.observability.logging import configure_logging
 from app.settings import Settings
 from app.store import migrate
+from app.store.databases import drop_database
 from app.store.engine import build_engine, normalise_url
 from platform_tools.cli import app as cli
 from tests.app.conftest import NOW
@@ -46,7 +47,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield admin_url.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(conn, name)
     admin.dispose()
 
 
