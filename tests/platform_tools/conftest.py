@@ -76,6 +76,14 @@ def database_factory(postgres_server: str, worker_id: str) -> Iterator[Callable[
     admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each engine: a new SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'campus.db'}"
+    return request.getfixturevalue("database_factory")()
+
+
 @pytest.fixture(scope="session")
 def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file with the demo school; tests copy it."""

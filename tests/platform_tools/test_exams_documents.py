@@ -4,17 +4,12 @@ SQLite and PostgreSQL; every notice's QR codes decode and verify through the app
 from __future__ import annotations
 
 import json
-import os
 import sys
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import falcon.testing
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from app import clock
@@ -22,33 +17,13 @@ from app.http.app import create_app
 from app.observability.logging import configure_logging
 from app.settings import Settings
 from app.store import migrate
-from app.store.databases import drop_database
-from app.store.engine import build_engine, normalise_url
+from app.store.engine import build_engine
 from platform_tools.cli import app as cli
 from tests.app.conftest import NOW
 from tests.app.exam_fixtures import ExamSchool
 from tests.app.pdf_inspect import inspect_pdf
 
 runner = CliRunner()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'campus.db'}"
-        return
-    server = os.environ.get("TEST_DATABASE_URL")
-    if not server:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    admin_url = make_url(normalise_url(server))
-    name = f"campus_cli_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        drop_database(conn, name)
-    admin.dispose()
 
 
 @pytest.fixture
