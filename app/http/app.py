@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from app.http import problems
 from app.http.auth import AuthMiddleware
 from app.http.database import DatabaseMiddleware
+from app.http.drain import DrainBodyMiddleware
 from app.http.entry import EntryMiddleware
 from app.http.idempotency import IdempotencyMiddleware
 from app.http.observe import ObserveMiddleware, public_route
@@ -37,6 +38,7 @@ def create_app(
     app = falcon.App(
         middleware=[
             ObserveMiddleware(tracer(provider)),
+            DrainBodyMiddleware(settings.max_body_bytes),
             DatabaseMiddleware(engine),
             EntryMiddleware(ops, settings.trusted_proxies),
             AuthMiddleware(ops),
