@@ -713,7 +713,11 @@ def main() -> None:
         row["speed_up_vs_per_row"] = m.baseline_seconds / m.seconds if m.baseline_seconds else None
         rows.append(row)
     out.write_text(json.dumps({"machine": info, "results": rows}, indent=2) + "\n")
-    print(f"results: {out}")
+    # Relative when it can be: a transcript kept beside the results names no one's checkout.
+    shown = out.resolve()
+    if shown.is_relative_to(Path.cwd()):
+        shown = shown.relative_to(Path.cwd())
+    print(f"results: {shown}")
 
 
 if __name__ == "__main__":
