@@ -39,6 +39,23 @@ def decode_key(cursor: str | None, parts: int) -> tuple[int, ...]:
         raise InvalidInput.of("cursor", "not a cursor this API gave out") from None
 
 
+def _overlap_columns(a1: Any, a2: Any) -> list[ColumnElement[Any]]:
+    """Where the periods of activities `a1` and `a2` overlap: the later start, the earlier end."""
+    return [
+        case((a1.c.starts_at > a2.c.starts_at, a1.c.starts_at), else_=a2.c.starts_at).label(
+            "overlap_starts_at"
+        ),
+        case((a1.c.ends_at < a2.c.ends_at, a1.c.ends_at), else_=a2.c.ends_at).label(
+            "overlap_ends_at"
+        ),
+    ]
+
+
+def _overlapping(a1: Any, a2: Any) -> ColumnElement[bool]:
+    """`a2` comes after `a1` by id and their periods overlap (touching ends do not)."""
+    return and_(a2.c.id > a1.c.id, a1.c.starts_at < a2.c.ends_at, a2.c.starts_at < a1.c.ends_at)
+
+
 def _pairs(learner_id: ColumnElement[int]) -> tuple[Select, ColumnElement[int], ColumnElement[int]]:
     """Each overlapping pair of the seats of the learner `learner_id`, lower activity id first,
     with the two activity id columns."""
@@ -49,12 +66,7 @@ def _pairs(learner_id: ColumnElement[int]) -> tuple[Select, ColumnElement[int], 
         select(
             a1.c.id.label("activity_id"),
             a2.c.id.label("other_activity_id"),
-            case((a1.c.starts_at > a2.c.starts_at, a1.c.starts_at), else_=a2.c.starts_at).label(
-                "overlap_starts_at"
-            ),
-            case((a1.c.ends_at < a2.c.ends_at, a1.c.ends_at), else_=a2.c.ends_at).label(
-                "overlap_ends_at"
-            ),
+            *_overlap_columns(a1, a2),
         )
         .select_from(e1)
         .join(p1, and_(p1.c.enrolment_id == e1.c.id, p1.c.status == "active"))
@@ -63,12 +75,7 @@ def _pairs(learner_id: ColumnElement[int]) -> tuple[Select, ColumnElement[int], 
         .join(p2, and_(p2.c.enrolment_id == e2.c.id, p2.c.status == "active"))
         .join(
             a2,
-            and_(
-                a2.c.id == p2.c.activity_id,
-                a2.c.id > a1.c.id,
-                a1.c.starts_at < a2.c.ends_at,
-                a2.c.starts_at < a1.c.ends_at,
-            ),
+            and_(a2.c.id == p2.c.activity_id, _overlapping(a1, a2)),
         )
         .where(e1.c.learner_id == learner_id, e1.c.status == "active")
     )
@@ -138,12 +145,7 @@ def _flat_conflicts(
             learner_id.label("learner_id"),
             a1.c.id.label("activity_id"),
             a2.c.id.label("other_activity_id"),
-            case((a1.c.starts_at > a2.c.starts_at, a1.c.starts_at), else_=a2.c.starts_at).label(
-                "overlap_starts_at"
-            ),
-            case((a1.c.ends_at < a2.c.ends_at, a1.c.ends_at), else_=a2.c.ends_at).label(
-                "overlap_ends_at"
-            ),
+            *_overlap_columns(a1, a2),
         )
         .select_from(who)
         .join(e1, and_(e1.c.learner_id == learner_id, e1.c.status == "active"))
@@ -153,12 +155,7 @@ def _flat_conflicts(
         .join(p2, and_(p2.c.enrolment_id == e2.c.id, p2.c.status == "active"))
         .join(
             a2,
-            and_(
-                a2.c.id == p2.c.activity_id,
-                a2.c.id > a1.c.id,
-                a1.c.starts_at < a2.c.ends_at,
-                a2.c.starts_at < a1.c.ends_at,
-            ),
+            and_(a2.c.id == p2.c.activity_id, _overlapping(a1, a2)),
         )
         .where(chosen, learner_id >= after[0], _after(key, after))
         .order_by(*key)
