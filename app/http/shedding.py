@@ -106,9 +106,7 @@ class Admission:
         """
         if path in UNSHED:
             return None
-        metrics.HTTP_SHED.labels("queue").inc()
-        metrics.HTTP_REQUESTS.labels(method, self._route_of(path), "503").inc()
-        self._log_shed(self._budget)
+        self._record_shed(method, path, self._budget)
         return _RAW_ANSWER
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -126,15 +124,15 @@ class Admission:
     def _shed(
         self, environ: dict[str, Any], start_response: Callable[..., Any], waited: float
     ) -> list[bytes]:
-        metrics.HTTP_SHED.labels("queue").inc()
-        route = self._route_of(environ.get("PATH_INFO") or "/")
         method = environ.get("REQUEST_METHOD", "GET")
-        metrics.HTTP_REQUESTS.labels(method, route, "503").inc()
+        self._record_shed(method, environ.get("PATH_INFO") or "/", waited)
         start_response("503 Service Unavailable", list(_HEADERS))
-        self._log_shed(waited)
         return [_BODY]
 
-    def _log_shed(self, waited: float) -> None:
+    def _record_shed(self, method: str, path: str, waited: float) -> None:
+        """Count a shed request (and its 503 under its route), and log at most once a second."""
+        metrics.HTTP_SHED.labels("queue").inc()
+        metrics.HTTP_REQUESTS.labels(method, self._route_of(path), "503").inc()
         now = time.monotonic()
         with self._lock:
             self._shed_unlogged += 1
