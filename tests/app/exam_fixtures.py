@@ -246,3 +246,21 @@ class ExamSchool:
         )
         assert result.status_code == 200, result.text
         return result.json
+
+    def assert_period_frozen(self) -> None:
+        """The archived period takes no new registration, no change of its own, no new exam."""
+        assert "archived" in self.register(status=409)["detail"]
+        for change in ({"status": "open"}, {"closes_at": "2026-12-31T00:00:00+01:00"}):
+            assert "archived" in self.patch_period(self.period, change, 409)["detail"]
+        exam = self.client.simulate_post(
+            "/api/v1/exams",
+            json={
+                "element_id": self.element["U59"],
+                "period_id": self.period,
+                "supervised_hours": 1,
+                "starts_at": "2027-01-11T09:00:00+01:00",
+                "modality_ids": [self.modality["CAMPUS"]],
+            },
+            headers=self.staff,
+        )
+        assert exam.status_code == 409, exam.text
