@@ -143,8 +143,11 @@ class SchedulingOffice(FastHttpUser):
     wait_time = between(2, 5)
 
     def on_start(self) -> None:
-        # The office starts the day by importing a class list.
+        # The office starts the day by importing a class list, scheduling a tutorial and
+        # checking a roll: every request kind the gates judge is then seen even in a short run.
         self.batch_enrolment()
+        self.new_activity()
+        self.roll()
 
     @task(3)
     def batch_enrolment(self) -> None:
