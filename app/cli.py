@@ -143,7 +143,8 @@ def revoke_token(
     token: str | None = typer.Option(None, help="The token itself, when its id is unknown."),
     yes: bool = typer.Option(False, "--yes", help="Revoke (without it, show what would be)."),
 ) -> None:
-    """Revoke a token: every later request with it is refused with 401."""
+    """Revoke a token: requests with it are refused with 401 once each server's kept principal
+    is stale (APP_TOKEN_CACHE_SECONDS, 5 s by default)."""
     from app.services.tokens import find_token
     from app.services.tokens import revoke_token as revoke
     from app.store.engine import write_transaction
@@ -160,6 +161,11 @@ def revoke_token(
             raise typer.Exit(1)
         revoke(conn, found["id"])
     typer.echo(f"revoked {label}")
+    typer.echo(
+        "servers refuse it within APP_TOKEN_CACHE_SECONDS "
+        f"({_settings().token_cache_seconds:g} s here)",
+        err=True,
+    )
 
 
 @cli.command("purge-idempotency")

@@ -65,6 +65,9 @@ class Settings:
     queue_budget: float = 0.2
     # Count the time before the server from a front proxy's X-Request-Start (clients can forge it).
     trust_request_start: bool = False
+    # Seconds a server process keeps a token's principal (app.services.principal_cache): a
+    # revoked token is refused within this time; 0 looks every token up on every request.
+    token_cache_seconds: float = 5.0
     # Seconds a request waits for a database connection before it is shed.
     pool_timeout: float = 5.0
     max_body_bytes: int = 16 * 1024 * 1024
@@ -92,6 +95,7 @@ class Settings:
             threads=threads,
             queue_budget=_int_env("APP_QUEUE_BUDGET_MS", 200, 1, 60_000) / 1000,
             trust_request_start=_bool_env("APP_TRUST_REQUEST_START", False),
+            token_cache_seconds=float(_int_env("APP_TOKEN_CACHE_SECONDS", 5, 0, 300)),
             pool_timeout=float(_int_env("APP_POOL_TIMEOUT_MS", 5000, 1, 600_000)) / 1000,
             max_body_bytes=_int_env("APP_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1 << 30),
             log_level=_log_level_env(),

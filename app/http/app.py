@@ -19,6 +19,7 @@ from app.http.resources.base import Deps
 from app.http.routes import ROUTES
 from app.http.shedding import Admission
 from app.observability.tracing import instrument_engine, tracer, tracer_provider_for
+from app.services.principal_cache import PrincipalCache
 from app.settings import Settings
 from app.store.engine import build_engine
 
@@ -41,7 +42,7 @@ def create_app(
             DrainBodyMiddleware(settings.max_body_bytes),
             DatabaseMiddleware(engine),
             EntryMiddleware(ops, settings.trusted_proxies),
-            AuthMiddleware(ops),
+            AuthMiddleware(ops, PrincipalCache(settings.token_cache_seconds)),
             IdempotencyMiddleware(settings.max_body_bytes),
         ]
     )

@@ -15,14 +15,16 @@ import falcon
 from app.domain.errors import Forbidden, Unauthorized
 from app.http.entry import refuses_role
 from app.http.operations import Op
+from app.services.principal_cache import PrincipalCache
 from app.services.tokens import Principal, principal_for
 
 MAX_TOKEN_LENGTH = 256
 
 
 class AuthMiddleware:
-    def __init__(self, ops: Mapping[type, Mapping[str, Op]]) -> None:
+    def __init__(self, ops: Mapping[type, Mapping[str, Op]], principals: PrincipalCache) -> None:
         self._ops = ops
+        self._principals = principals
 
     def process_resource(
         self,
@@ -54,7 +56,7 @@ class AuthMiddleware:
         if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
             resp.set_header("WWW-Authenticate", 'Bearer realm="campus"')
             raise Unauthorized.of("Authorization", "send Authorization: Bearer TOKEN")
-        principal = principal_for(req.context.db, token)
+        principal = principal_for(req.context.db, token, self._principals)
         if principal is None:
             resp.set_header("WWW-Authenticate", 'Bearer realm="campus", error="invalid_token"')
             raise Unauthorized.of("Authorization", "unknown, expired or revoked token")

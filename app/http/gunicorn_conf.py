@@ -17,6 +17,7 @@ graceful_timeout = int(os.environ.get("APP_GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("APP_REQUEST_TIMEOUT", "120"))
 keepalive = 5
 accesslog = None  # the app writes its own JSON access log
+logger_class = "app.http.server_logger.ServerLogger"
 # Nothing manages the server through gunicornc; its socket would sit at a fixed path in $HOME.
 control_socket_disable = True
 logconfig_dict = {

@@ -6,13 +6,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from app import clock
 from app.domain.errors import InvalidInput, NotFound
 from app.store.request_connection import RequestConnection
+
+if TYPE_CHECKING:
+    from app.services.principal_cache import PrincipalCache
 from app.store.schema import api_token, learner
 
 ROLES = ("admin", "staff", "student", "employer")
@@ -74,24 +77,51 @@ def create_token(
     return token
 
 
-def authenticate(conn: Connection, token: str) -> Principal | None:
-    """The principal behind a token, or None when it is unknown, revoked or expired."""
-    row = conn.execute(
-        select(api_token).where(
-            api_token.c.token_hash == _digest(token),
-            api_token.c.revoked_at.is_(None),
-            or_(api_token.c.expires_at.is_(None), api_token.c.expires_at > clock.now()),
-        )
-    ).first()
-    if row is None:
-        return None
+# Built once: every authenticated request runs it, and building it cost more than running it.
+_PRINCIPAL = select(
+    api_token.c.id,
+    api_token.c.role,
+    api_token.c.name,
+    api_token.c.learner_id,
+    api_token.c.organisation_id,
+    api_token.c.expires_at,
+).where(
+    api_token.c.token_hash == bindparam("digest"),
+    api_token.c.revoked_at.is_(None),
+    or_(api_token.c.expires_at.is_(None), api_token.c.expires_at > bindparam("now")),
+)
+
+
+def _principal_row(conn: Connection, digest: str) -> Any:
+    return conn.execute(_PRINCIPAL, {"digest": digest, "now": clock.now()}).first()
+
+
+def _principal(row: Any) -> Principal:
     return Principal(row.id, row.role, row.name, row.learner_id, row.organisation_id)
 
 
-def principal_for(db: RequestConnection, token: str) -> Principal | None:
-    """The principal behind a token: one statement, outside any transaction (one round trip)."""
+def authenticate(conn: Connection, token: str) -> Principal | None:
+    """The principal behind a token, or None when it is unknown, revoked or expired."""
+    row = _principal_row(conn, _digest(token))
+    return None if row is None else _principal(row)
+
+
+def principal_for(
+    db: RequestConnection, token: str, cache: PrincipalCache | None = None
+) -> Principal | None:
+    """The principal behind a token: from `cache` while fresh, else one statement outside any
+    transaction (one round trip)."""
+    digest = _digest(token)
+    if cache is not None and (kept := cache.get(digest)) is not None:
+        return kept
     with db.lookup() as conn:
-        return authenticate(conn, token)
+        row = _principal_row(conn, digest)
+    if row is None:
+        return None
+    principal = _principal(row)
+    if cache is not None:
+        cache.put(digest, principal, row.expires_at)
+    return principal
 
 
 _LISTED = (

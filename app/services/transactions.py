@@ -19,9 +19,15 @@ def write(
     work: Callable[[Connection], T],
     claim: Claim | None = None,
     status: int = 200,
+    single_statement: bool = False,
 ) -> T:
-    """Run `work` in one write transaction; with a claim, its answer commits with the work."""
-    with db.write() as conn:
+    """Run `work` in one write transaction; with a claim, its answer commits with the work.
+
+    `single_statement`: `work` writes with one statement (and may read after a refusal), so
+    without a claim to record it runs as that statement's own transaction.
+    """
+    unit = db.write_statement if single_statement and claim is None else db.write
+    with unit() as conn:
         result = work(conn)
         if claim is not None:
             records.complete(conn, claim.token_id, claim.key, status, result)
@@ -33,4 +39,10 @@ def write(
 def read(db: RequestConnection, work: Callable[[Connection], T]) -> T:
     """Run `work` in one read transaction."""
     with db.read() as conn:
+        return work(conn)
+
+
+def lookup(db: RequestConnection, work: Callable[[Connection], T]) -> T:
+    """Run `work`, which issues one statement, outside a transaction where the engine allows."""
+    with db.lookup() as conn:
         return work(conn)

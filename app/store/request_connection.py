@@ -32,8 +32,20 @@ class RequestConnection:
         would cost two more round trips (authentication does this on every request). SQLite's
         transactions are begun by the app itself (app.store.engine), so there it is a read.
         """
+        yield from self._single_statement(writes=False)
+
+    @contextmanager
+    def write_statement(self) -> Iterator[Connection]:
+        """One writing statement, its own transaction where the database allows it.
+
+        On PostgreSQL the statement commits by itself (autocommit): one round trip instead of
+        three. SQLite takes its write lock in a transaction of its own, as for any write.
+        """
+        yield from self._single_statement(writes=True)
+
+    def _single_statement(self, writes: bool) -> Iterator[Connection]:
         if self._engine.dialect.name != "postgresql":
-            yield from self._transaction(writes=False)
+            yield from self._transaction(writes=writes)
             return
         conn = self._connection()
         level = conn.default_isolation_level

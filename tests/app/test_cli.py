@@ -83,7 +83,11 @@ def test_a_revoked_token_is_refused_from_then_on(database_url):
 
     token = run("create-token", "--role", "staff", "--name", "leaver", database_url=database_url)
     headers = {"Authorization": f"Bearer {token.stdout.strip()}"}
-    client = falcon.testing.TestClient(create_app(Settings(database_url=database_url)))
+    # Servers keep a principal for APP_TOKEN_CACHE_SECONDS (tests/app/services/
+    # test_principal_cache.py); without that, the revocation is seen by the very next request.
+    client = falcon.testing.TestClient(
+        create_app(Settings(database_url=database_url, token_cache_seconds=0))
+    )
     assert client.simulate_get("/api/v1/learners/1", headers=headers).status_code == 404
     (listed,) = json.loads(run("list-tokens", "--json", database_url=database_url).stdout)
     assert listed["name"] == "leaver" and "token_hash" not in listed

@@ -39,9 +39,13 @@ class Resource:
         resp: falcon.Response,
         work: Callable[[Connection], Any],
         status: int = 200,
+        single_statement: bool = False,
     ) -> None:
-        """Run `work` in one write transaction and answer its result with `status`."""
-        result = transactions.write(req.context.db, work, req.context.get("idempotency"), status)
+        """Run `work` in one write transaction and answer its result with `status`
+        (`single_statement`: see transactions.write)."""
+        result = transactions.write(
+            req.context.db, work, req.context.get("idempotency"), status, single_statement
+        )
         resp.status = falcon.code_to_http_status(status)
         resp.media = result
 
@@ -50,6 +54,14 @@ class Resource:
     ) -> None:
         """Run `work` in one read transaction and answer its result."""
         resp.media = transactions.read(req.context.db, work)
+
+    def lookup(
+        self, req: falcon.Request, resp: falcon.Response, work: Callable[[Connection], Any]
+    ) -> None:
+        """Answer the result of `work`, which issues exactly one statement: no transaction
+        around it on PostgreSQL (a statement sees one snapshot by itself), two round trips
+        fewer than `read`."""
+        resp.media = transactions.lookup(req.context.db, work)
 
 
 def page_params(req: falcon.Request) -> tuple[int, int]:

@@ -6,6 +6,7 @@ from typing import Any
 import falcon
 from sqlalchemy import Connection
 
+from app.domain.errors import NotFound
 from app.http.auth import ensure_learner_access
 from app.http.resources.base import Resource, page_params
 from app.services import enrolments as service
@@ -36,13 +37,21 @@ class EnrolmentBatch(Resource):
         self.write(req, resp, lambda conn: service.create_enrolments(conn, body["enrolments"]), 201)
 
 
+def _readable_enrolment(req: falcon.Request, conn: Connection, enrolment_id: int) -> Any:
+    """The enrolment, read in its one statement, once the caller may see its learner."""
+    try:
+        found = service.get_enrolment(conn, enrolment_id)
+    except NotFound:
+        # A student gets the 403 of another learner's enrolment: ids cannot be probed.
+        ensure_learner_access(req, None)
+        raise
+    ensure_learner_access(req, found["learner_id"])
+    return found
+
+
 class Enrolment(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
-        self.read(
-            req,
-            resp,
-            _owned(req, enrolment_id, lambda conn: service.get_enrolment(conn, enrolment_id)),
-        )
+        self.lookup(req, resp, lambda conn: _readable_enrolment(req, conn, enrolment_id))
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
         body = self.body(req, "EnrolmentPatch")
