@@ -15,8 +15,8 @@ import falcon
 from app.domain.errors import Forbidden, Unauthorized
 from app.http.entry import refuses_role
 from app.http.operations import Op
-from app.services.principal_cache import PrincipalCache
-from app.services.tokens import Principal, principal_for
+from app.services.principal_cache import PrincipalCache, principal_for
+from app.services.tokens import Principal
 
 MAX_TOKEN_LENGTH = 256
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select, text
 
 from app import clock
 from app.domain import employer_messages, values
@@ -13,7 +13,15 @@ from app.domain.siret import siret
 from app.services.outbox import Message, enqueue
 from app.services.tokens import create_token
 from app.store.schema_employers import organisation
-from app.store.upsert import insert_for
+from app.store.types import UtcDateTime
+
+# Written out once: SQLAlchemy compiles its dialect `INSERT … ON CONFLICT` constructs again on
+# every call (they are not cacheable). The same text runs on PostgreSQL and SQLite.
+_SIGN_UP = text(
+    "INSERT INTO organisation (siret, name, contact_email, created_at) "
+    "VALUES (:siret, :name, :contact_email, :created_at) "
+    "ON CONFLICT (siret) DO NOTHING RETURNING id"
+).bindparams(bindparam("created_at", type_=UtcDateTime()))
 
 
 def sign_up(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
@@ -29,10 +37,8 @@ def sign_up(conn: Connection, body: dict[str, Any]) -> dict[str, Any]:
     if not name:
         raise InvalidInput.of("name", "must not be blank")
     new_id = conn.execute(
-        insert_for(conn, organisation)
-        .values(siret=number, name=name, contact_email=contact, created_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["siret"])
-        .returning(organisation.c.id)
+        _SIGN_UP,
+        {"siret": number, "name": name, "contact_email": contact, "created_at": clock.now()},
     ).scalar()
     if new_id is None:
         raise Conflict.of("siret", "an organisation with this SIRET is already registered")

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app import clock
-from app.services.tokens import Principal
+from app.services.tokens import Principal, digest, principal_by_digest
+from app.store.request_connection import RequestConnection
 
 DEFAULT_SIZE = 10_000
 
@@ -60,3 +61,18 @@ class PrincipalCache:
             self._entries.move_to_end(digest)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+
+
+def principal_for(db: RequestConnection, token: str, cache: PrincipalCache) -> Principal | None:
+    """The principal behind a token: from `cache` while fresh, else one statement outside any
+    transaction (one round trip)."""
+    key = digest(token)
+    kept = cache.get(key)
+    if kept is not None:
+        return kept
+    with db.lookup() as conn:
+        found = principal_by_digest(conn, key)
+    if found is None:
+        return None
+    cache.put(key, *found)
+    return found[0]

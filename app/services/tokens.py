@@ -6,16 +6,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, or_, select, update
 
 from app import clock
 from app.domain.errors import InvalidInput, NotFound
-from app.store.request_connection import RequestConnection
-
-if TYPE_CHECKING:
-    from app.services.principal_cache import PrincipalCache
 from app.store.schema import api_token, learner
 
 ROLES = ("admin", "staff", "student", "employer")
@@ -32,7 +28,8 @@ class Principal:
     organisation_id: int | None
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """What is stored of a token: its SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -65,7 +62,7 @@ def create_token(
     token = "cp_" + secrets.token_urlsafe(32)
     conn.execute(
         api_token.insert().values(
-            token_hash=_digest(token),
+            token_hash=digest(token),
             role=role,
             name=name.strip(),
             learner_id=learner_id,
@@ -92,36 +89,22 @@ _PRINCIPAL = select(
 )
 
 
-def _principal_row(conn: Connection, digest: str) -> Any:
-    return conn.execute(_PRINCIPAL, {"digest": digest, "now": clock.now()}).first()
-
-
-def _principal(row: Any) -> Principal:
-    return Principal(row.id, row.role, row.name, row.learner_id, row.organisation_id)
+def principal_by_digest(
+    conn: Connection, token_digest: str
+) -> tuple[Principal, datetime | None] | None:
+    """The principal behind a token's digest and the token's expiry; None when it is unknown,
+    revoked or expired."""
+    row = conn.execute(_PRINCIPAL, {"digest": token_digest, "now": clock.now()}).first()
+    if row is None:
+        return None
+    principal = Principal(row.id, row.role, row.name, row.learner_id, row.organisation_id)
+    return principal, row.expires_at
 
 
 def authenticate(conn: Connection, token: str) -> Principal | None:
     """The principal behind a token, or None when it is unknown, revoked or expired."""
-    row = _principal_row(conn, _digest(token))
-    return None if row is None else _principal(row)
-
-
-def principal_for(
-    db: RequestConnection, token: str, cache: PrincipalCache | None = None
-) -> Principal | None:
-    """The principal behind a token: from `cache` while fresh, else one statement outside any
-    transaction (one round trip)."""
-    digest = _digest(token)
-    if cache is not None and (kept := cache.get(digest)) is not None:
-        return kept
-    with db.lookup() as conn:
-        row = _principal_row(conn, digest)
-    if row is None:
-        return None
-    principal = _principal(row)
-    if cache is not None:
-        cache.put(digest, principal, row.expires_at)
-    return principal
+    found = principal_by_digest(conn, digest(token))
+    return None if found is None else found[0]
 
 
 _LISTED = (
@@ -140,10 +123,7 @@ def find_token(conn: Connection, token_id: int | None, token: str | None) -> dic
     """A token's record (never its secret), by id or by the token itself; 404 when unknown."""
     if (token_id is None) == (token is None):
         raise InvalidInput.of("id", "name the token by --id or by --token, not both")
-    if token is None:
-        where = api_token.c.id == token_id
-    else:
-        where = api_token.c.token_hash == _digest(token)
+    where = api_token.c.id == token_id if token is None else api_token.c.token_hash == digest(token)
     row = conn.execute(select(*_LISTED).where(where)).mappings().first()
     if row is None:
         raise NotFound.of("id" if token is None else "token", "no such token")
