@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
+    and_,
     bindparam,
     delete,
     insert,
@@ -385,20 +386,38 @@ def get_enrolment(conn: Connection, enrolment_id: int) -> dict[str, Any]:
     return result
 
 
+# Built once (see _ENROLMENT_WITH_LINKS): the enrolment's learner, for the access check, with
+# a page of its participations; one row with no participation when the page is empty.
+_PARTICIPATIONS_PAGE = (
+    select(enrolment.c.learner_id, participation.c.activity_id, participation.c.status)
+    .select_from(
+        enrolment.outerjoin(
+            participation,
+            and_(
+                participation.c.enrolment_id == enrolment.c.id,
+                participation.c.activity_id > bindparam("after"),
+            ),
+        )
+    )
+    .where(enrolment.c.id == bindparam("enrolment_id"))
+    .order_by(participation.c.activity_id)
+    .limit(bindparam("rows"))
+)
+
+
 def list_participations(
     conn: Connection, enrolment_id: int, limit: int, after: int
-) -> dict[str, Any]:
-    """The enrolment's participations, past ones included, by activity id."""
-    if enrolment_learner(conn, enrolment_id) is None:
-        raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
+) -> tuple[int, dict[str, Any]]:
+    """The enrolment's learner and its participations, past ones included, by activity id: one
+    statement."""
     rows = conn.execute(
-        select(participation.c.activity_id, participation.c.status)
-        .where(participation.c.enrolment_id == enrolment_id, participation.c.activity_id > after)
-        .order_by(participation.c.activity_id)
-        .limit(limit + 1)
+        _PARTICIPATIONS_PAGE, {"enrolment_id": enrolment_id, "after": after, "rows": limit + 1}
     ).all()
-    return page(
-        rows,
+    if not rows:
+        raise NotFound.of("enrolment_id", f"no enrolment {enrolment_id}")
+    found = [r for r in rows if r.activity_id is not None]
+    return rows[0].learner_id, page(
+        found,
         limit,
         lambda r: r.activity_id,
         lambda r: {"activity_id": r.activity_id, "status": r.status},

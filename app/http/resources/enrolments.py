@@ -1,7 +1,7 @@
 """Enrolments: create, batch, read, change, cancel, participations."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import falcon
 from sqlalchemy import Connection
@@ -11,6 +11,8 @@ from app.http.auth import ensure_learner_access
 from app.http.resources.base import Resource, page_params
 from app.services import enrolments as service
 from app.services.eligibility import explain
+
+T = TypeVar("T")
 
 
 def _owned(
@@ -37,14 +39,19 @@ class EnrolmentBatch(Resource):
         self.write(req, resp, lambda conn: service.create_enrolments(conn, body["enrolments"]), 201)
 
 
-def _readable_enrolment(req: falcon.Request, conn: Connection, enrolment_id: int) -> Any:
-    """The enrolment, read in its one statement, once the caller may see its learner."""
+def _visible(req: falcon.Request, read: Callable[[], T]) -> T:
+    """`read`'s result; a student asking for an enrolment that does not exist gets the 403 of
+    another learner's enrolment, so ids cannot be probed."""
     try:
-        found = service.get_enrolment(conn, enrolment_id)
+        return read()
     except NotFound:
-        # A student gets the 403 of another learner's enrolment: ids cannot be probed.
         ensure_learner_access(req, None)
         raise
+
+
+def _readable_enrolment(req: falcon.Request, conn: Connection, enrolment_id: int) -> Any:
+    """The enrolment, read in its one statement, once the caller may see its learner."""
+    found = _visible(req, lambda: service.get_enrolment(conn, enrolment_id))
     ensure_learner_access(req, found["learner_id"])
     return found
 
@@ -66,15 +73,15 @@ class EnrolmentCancel(Resource):
 class EnrolmentParticipations(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
         limit, after = page_params(req)
-        self.read(
-            req,
-            resp,
-            _owned(
-                req,
-                enrolment_id,
-                lambda conn: service.list_participations(conn, enrolment_id, limit, after),
-            ),
-        )
+
+        def run(conn: Connection) -> Any:
+            learner_id, found = _visible(
+                req, lambda: service.list_participations(conn, enrolment_id, limit, after)
+            )
+            ensure_learner_access(req, learner_id)
+            return found
+
+        self.lookup(req, resp, run)
 
 
 class EnrolmentEligibility(Resource):

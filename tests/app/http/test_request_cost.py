@@ -77,3 +77,22 @@ def test_an_enrolment_is_read_in_one_statement(client, engine, staff):
         "choices": [],
         "exemptions": [],
     }
+
+
+def test_a_page_of_participations_is_read_in_one_statement(client, engine, staff):
+    school = School(client, staff)
+    enrolment = school.enrol(groups=[school.group_b])["id"]
+    path = f"/api/v1/enrolments/{enrolment}/participations"
+    assert client.simulate_get(path, headers=staff).json == {"items": [], "next_cursor": None}
+    school.activity()
+    school.activity(kind="practical")
+    everything = client.simulate_get(path, headers=staff).json["items"]
+    assert len(everything) >= 2
+    with statements(engine) as issued:
+        first = client.simulate_get(path, params={"limit": 1}, headers=staff)
+    assert issued == ["SELECT"]  # the learner (the access check) with the page
+    assert first.json["items"] == everything[:1] and first.json["next_cursor"]
+    rest = client.simulate_get(
+        path, params={"limit": 100, "cursor": first.json["next_cursor"]}, headers=staff
+    )
+    assert rest.json == {"items": everything[1:], "next_cursor": None}
