@@ -64,7 +64,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
 ) -> None:
-    """Serve the app with the production server: gunicorn threaded workers that time the queue."""
+    """Serve the app with the production server: gunicorn threaded workers that time the queue
+    (APP_SERVER=gthread, the default) or granian behind a stamping proxy (APP_SERVER=granian)."""
     from app.observability import metrics_dir
 
     settings = _settings()
@@ -81,6 +82,10 @@ def serve(
         "APP_WORKERS": str(settings.workers),
         "APP_THREADS": str(settings.threads),
     }
+    if settings.server == "granian":
+        from app.http import granian_server
+
+        raise typer.Exit(granian_server.exit_code(granian_server.run(settings, host, port, env)))
     conf = Path(__file__).parent / "http" / "gunicorn_conf.py"
     os.execve(  # noqa: S606 (replaces this process: signals reach gunicorn directly)
         sys.executable,

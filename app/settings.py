@@ -17,6 +17,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEVELOPMENT_EXAM_TOKEN_KEY = "development-only-exam-token-key-not-secret!"  # noqa: S105
 MIN_EXAM_TOKEN_KEY_LENGTH = 32
 ENVIRONMENTS = ("development", "production")
+SERVERS = ("gthread", "granian")
 
 
 class SettingsError(ValueError):
@@ -59,6 +60,9 @@ class Settings:
     """Everything that changes with the site, nothing that changes with the code."""
 
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    # The HTTP server `serve` runs: gunicorn's threaded worker timing its own queue, or granian
+    # behind a front proxy that stamps X-Request-Start (app.http.granian_server).
+    server: str = "gthread"
     workers: int = 2
     threads: int = 4
     # Longest a request may wait for a server thread before it is answered 503 at once.
@@ -89,12 +93,23 @@ class Settings:
         environment = _environment()
         workers = _int_env("APP_WORKERS", 2, 1, 256)
         threads = _int_env("APP_THREADS", 4, 1, 256)
+        server = os.environ.get("APP_SERVER") or "gthread"
+        if server not in SERVERS:
+            raise SettingsError(f"APP_SERVER must be one of {', '.join(SERVERS)}, got {server!r}")
+        trust_request_start = _bool_env("APP_TRUST_REQUEST_START", False)
+        if server == "granian" and not trust_request_start:
+            raise SettingsError(
+                "APP_SERVER=granian needs APP_TRUST_REQUEST_START=true behind a front proxy that "
+                "stamps X-Request-Start: granian tells the app nothing of the time a request "
+                "waited, so without the proxy's stamp a surge could never be shed"
+            )
         return cls(
             database_url=url,
+            server=server,
             workers=workers,
             threads=threads,
             queue_budget=_int_env("APP_QUEUE_BUDGET_MS", 200, 1, 60_000) / 1000,
-            trust_request_start=_bool_env("APP_TRUST_REQUEST_START", False),
+            trust_request_start=trust_request_start,
             token_cache_seconds=float(_int_env("APP_TOKEN_CACHE_SECONDS", 5, 0, 300)),
             pool_timeout=float(_int_env("APP_POOL_TIMEOUT_MS", 5000, 1, 600_000)) / 1000,
             max_body_bytes=_int_env("APP_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1 << 30),

@@ -49,6 +49,8 @@ from propagation import scratch_database  # noqa: E402
 
 CONF = REPO / "app" / "http" / "gunicorn_conf.py"
 SERVERS = ("gthread", "sync", "granian")
+# The servers `python -m app serve` runs (APP_SERVER), as the overload run serves the app.
+SERVED = ("gthread", "granian")
 # The issue's targets on a 2-core machine (app, PostgreSQL and load generator together).
 TARGET_WRITES_PER_SECOND = 1000
 TARGET_WRITE_P99_MS = 300
@@ -67,6 +69,18 @@ local post = os.getenv("BENCH_POST") == "1"
 local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
 local run = os.getenv("BENCH_RUN") or "run"
 local out = os.getenv("BENCH_OUT")
+-- Stand in for a front proxy: stamp each request's start as nginx does (t=${msec}).
+local stamp = os.getenv("BENCH_STAMP") == "1"
+local ffi = require("ffi")
+ffi.cdef[[
+  typedef struct { long tv_sec; long tv_usec; } bench_timeval;
+  int gettimeofday(bench_timeval *tv, void *tz);
+]]
+local tv = ffi.new("bench_timeval")
+local function now_ms()
+  ffi.C.gettimeofday(tv, nil)
+  return string.format("t=%d%03d", tonumber(tv.tv_sec), math.floor(tonumber(tv.tv_usec) / 1000))
+end
 local threads = {}
 local next_id = 0
 
@@ -88,6 +102,7 @@ if think > 0 then
 end
 
 function request()
+  if stamp then headers["X-Request-Start"] = now_ms() end
   if post then
     n = n + 1
     local key = string.format("%s-%d-%d", run, tid, n)
@@ -164,7 +179,7 @@ class Bench:
 
     def wrk(
         self, port: int, path: str, connections: int, seconds: float, post: bool = False,
-        think_ms: int = 0, timeout_s: int = 10,
+        think_ms: int = 0, timeout_s: int = 10, stamp: bool = False,
     ) -> Run:  # fmt: skip
         script = self.workdir / "bench.lua"
         if not script.exists():
@@ -178,6 +193,7 @@ class Bench:
             "BENCH_THINK_MS": str(think_ms),
             "BENCH_RUN": uuid.uuid4().hex[:10],
             "BENCH_OUT": str(out),
+            "BENCH_STAMP": "1" if stamp else "0",
         }
         threads = max(1, min(self.wrk_threads, connections))
         subprocess.run(
@@ -198,7 +214,7 @@ def free_port() -> int:
 def server_command(server: str, app: str, port: int, workers: int, threads: int) -> list[str]:
     """The command line of one candidate; gthread with the app is exactly `python -m app serve`."""
     python = sys.executable
-    if server == "gthread" and app == "app.http.wsgi:application":
+    if server in SERVED and app == "app.http.wsgi:application":
         return [python, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
     if server in ("gthread", "sync"):
         command = [python, "-m", "gunicorn", "-c", str(CONF)]
@@ -227,8 +243,11 @@ def serving(
         "APP_BIND": f"127.0.0.1:{port}",
         "PYTHONPATH": f"{REPO}:{BENCH}",
     }
-    if server == "gthread" and app == "app.http.wsgi:application":
+    if server in SERVED and app == "app.http.wsgi:application":
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # `serve` makes its own
+        env["APP_SERVER"] = server
+        if server == "granian":
+            env["APP_TRUST_REQUEST_START"] = "true"  # wrk stamps X-Request-Start as the proxy
     else:
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     process = subprocess.Popen(
@@ -377,28 +396,35 @@ def verdict_of(met: bool) -> str:
 def overload(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
     log = bench.workdir / "overload.log"
     app = "app.http.wsgi:application"
-    with serving("gthread", app, database_url, args.workers, args.threads, log) as port:
+    # Granian is served behind a proxy that stamps X-Request-Start; wrk stamps it here instead.
+    stamp = args.server == "granian"
+    with serving(args.server, app, database_url, args.workers, args.threads, log) as port:
         path = "/api/v1/learners"
-        bench.wrk(port, path, args.connections, 1, post=True)  # warm up
-        capacity_run = bench.wrk(port, path, args.connections, args.seconds, post=True)
+        bench.wrk(port, path, args.connections, 1, post=True, stamp=stamp)  # warm up
+        capacity_run = bench.wrk(port, path, args.connections, args.seconds, post=True,
+                                 stamp=stamp)  # fmt: skip
         capacity = capacity_run.rate_of("201")
         offered_target = args.factor * capacity
         # Each connection sends, waits for the answer, pauses think_ms: its rate is about
         # 1 / (think + latency). A short first pass measures that, the real one is scaled.
         think = args.think_ms
         connections = max(2, math.ceil(offered_target * (think + 50) / 1000))
-        calibration = bench.wrk(port, path, connections, 2, post=True, think_ms=think)
+        calibration = bench.wrk(port, path, connections, 2, post=True, think_ms=think,
+                                stamp=stamp)  # fmt: skip
         if calibration.rate > 0:
             connections = max(2, math.ceil(connections * offered_target / calibration.rate))
         connections = min(connections, args.max_connections)
-        run = bench.wrk(port, path, connections, args.overload_seconds, post=True, think_ms=think)
+        run = bench.wrk(port, path, connections, args.overload_seconds, post=True,
+                        think_ms=think, stamp=stamp)  # fmt: skip
         stopped = time.monotonic()
         recovery = recover(port, bench.token, stopped, max(50.0, 2 * capacity_run.p99_ms))
     goodput = run.rate_of("201")
     retry = run.retry_after_503
     no_retry = run.statuses.get("503", 0) - retry
     print(
-        f"\nOverload of POST {path} on python -m app serve ({args.workers} workers x "
+        f"\nOverload of POST {path} on python -m app serve, APP_SERVER={args.server}"
+        + (" (wrk stamps X-Request-Start as the front proxy would)" if stamp else "")
+        + f" ({args.workers} workers x "
         f"{args.threads} threads, queue budget {os.environ.get('APP_QUEUE_BUDGET_MS', '200')} ms)"
         f", load average {load_average()}"
     )
@@ -478,6 +504,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("APP_WORKERS", "2")))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("APP_THREADS", "4")))
     parser.add_argument("--overload", action="store_true", help="the overload run instead")
+    parser.add_argument("--server", choices=SERVED, default="gthread",
+                        help="overload: the APP_SERVER of python -m app serve")  # fmt: skip
     parser.add_argument("--factor", type=float, default=3.0, help="overload: x capacity")
     parser.add_argument("--overload-seconds", type=float, default=20)
     parser.add_argument("--think-ms", type=int, default=200, help="overload: pause per request")

@@ -111,12 +111,12 @@ class Admission:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         waited = environ.get(QUEUE_SECONDS)
-        if waited is not None:
-            metrics.HTTP_QUEUE.observe(waited)
         if self._trust_request_start:
             age = request_start_age(environ.get("HTTP_X_REQUEST_START"), time.time())
             if age is not None:
                 waited = max(waited or 0.0, age)
+        if waited is not None:
+            metrics.HTTP_QUEUE.observe(waited)
         if waited is None or waited <= self._budget or environ.get("PATH_INFO") in UNSHED:
             return self._app(environ, start_response)
         return self._shed(environ, start_response, waited)

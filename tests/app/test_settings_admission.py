@@ -1,5 +1,5 @@
-"""Admission settings: the queue budget and trusting a proxy's X-Request-Start, refused with the
-variable's name when malformed."""
+"""Admission settings: the server, the queue budget and trusting a proxy's X-Request-Start,
+refused with the variable's name when malformed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from app.settings import Settings, SettingsError
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("APP_QUEUE_BUDGET_MS", "APP_TRUST_REQUEST_START"):
+    for name in ("APP_QUEUE_BUDGET_MS", "APP_TRUST_REQUEST_START", "APP_SERVER"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -42,4 +42,20 @@ def test_trusting_the_proxy_header_is_a_boolean(monkeypatch, raw, trusted):
 def test_a_bad_trust_value_is_refused_by_name(monkeypatch):
     monkeypatch.setenv("APP_TRUST_REQUEST_START", "maybe")
     with pytest.raises(SettingsError, match="APP_TRUST_REQUEST_START"):
+        Settings.from_env()
+
+
+def test_the_server_is_gthread_unless_granian_is_asked_for_behind_a_stamping_proxy(monkeypatch):
+    assert Settings.from_env().server == "gthread"
+    monkeypatch.setenv("APP_SERVER", "granian")
+    with pytest.raises(SettingsError, match="APP_TRUST_REQUEST_START"):
+        Settings.from_env()
+    monkeypatch.setenv("APP_TRUST_REQUEST_START", "true")
+    assert Settings.from_env().server == "granian"
+
+
+@pytest.mark.parametrize("raw", ["uvicorn", "Granian", "sync"])
+def test_an_unknown_server_is_refused_by_name(monkeypatch, raw):
+    monkeypatch.setenv("APP_SERVER", raw)
+    with pytest.raises(SettingsError, match="APP_SERVER"):
         Settings.from_env()
