@@ -5,7 +5,9 @@ inventory's overrides as -e) and run as postgres, as cron or the systemd timer r
 a directory of archived WAL: correctly named segments and backup history files, with PostgreSQL's
 own pg_archivecleanup. Only the backup itself is a stand-in (a real pg_basebackup needs a running
 server, and this machine's is not ours to use): it leaves a base backup shaped like
-pg_basebackup's, whose history file the test puts in the archive as the server would.
+pg_basebackup's, whose history file the test puts in the archive as the server would. One test
+has the real thing instead: pg_basebackup against a throwaway cluster that archives into the
+test's directory.
 """
 
 from __future__ import annotations
@@ -377,3 +379,104 @@ def test_with_archiving_off_the_script_leaves_the_directory_alone(
 
     assert done.returncode == 0, done.stderr
     assert ws.archive_names() == before
+
+
+def as_postgres(*command: str) -> str:
+    done = subprocess.run(
+        ["runuser", "-u", "postgres", "--", *command],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def scratch_cluster(workspace: Workspace) -> Iterator[Path]:
+    """A throwaway PostgreSQL 15 cluster archiving into the workspace's archive.
+
+    It listens on a Unix socket in the workspace only, so it cannot meet the cluster this
+    machine runs (which is left alone).
+    """
+    if os.geteuid() != 0 or not (PG_BIN / "initdb").exists():
+        pytest.skip("needs root (to run as postgres) and PostgreSQL 15's initdb")
+    data = workspace.root / "cluster"
+    workspace.run()  # hands the workspace to postgres
+    as_postgres(str(PG_BIN / "initdb"), "--no-sync", "-A", "trust", "-D", str(data))
+    with (data / "postgresql.conf").open("a") as conf:
+        conf.write(
+            f"listen_addresses = ''\nunix_socket_directories = '{workspace.root}'\n"
+            "port = 5499\nshared_buffers = 16MB\nfsync = off\narchive_mode = on\n"
+            f"archive_command = 'test ! -f {workspace.archive}/%f"
+            f" && cp %p {workspace.archive}/%f'\n"
+        )
+    log = workspace.root / "cluster.log"
+    as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "start")
+    try:
+        yield data
+    finally:
+        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+
+
+def test_with_real_base_backups_the_archive_starts_at_the_oldest_one_kept(
+    workspace: Workspace, scratch_cluster: Path
+) -> None:
+    ws = workspace
+    psql = (str(PG_BIN / "psql"), "-h", str(ws.root), "-p", "5499", "-XAtq", "-d", "postgres")
+
+    def write_wal(segments: int) -> None:
+        for _ in range(segments):
+            as_postgres(*psql, "-c", "create table if not exists t (x int)")
+            as_postgres(*psql, "-c", "insert into t select generate_series(1, 1000)")
+            as_postgres(*psql, "-c", "select pg_switch_wal()")
+        # Archived: the last segment switched out has reached the archive.
+        last = as_postgres(*psql, "-c", "select pg_walfile_name(pg_current_wal_lsn() - 1)")
+        deadline = time.monotonic() + 60
+        while not (ws.archive / last.strip()).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    ws.render(
+        postgresql_backup_tool="command",
+        postgresql_backup_command=(
+            f"{PG_BIN / 'pg_basebackup'} -h {ws.root} -p 5499"
+            ' --pgdata="$BACKUP_DIR/base-$(date +%s%N)"'
+            " --format=tar --gzip --wal-method=fetch --checkpoint=fast"
+        ),
+    )
+    taken = []
+    for _ in range(3):
+        write_wal(3)
+        done = ws.run()
+        assert done.returncode == 0, done.stdout + done.stderr
+        (new,) = set(ws.backups.iterdir()) - set(taken)
+        taken.append(new)
+        # Tonight's backups are a day older by the next run.
+        for folder in taken:
+            age(folder, time.time() - folder.stat().st_mtime + DAY)
+    first, second, _ = taken
+    age(first, 10 * DAY)  # past the 7 days' retention: the next run deletes it
+    write_wal(2)
+
+    done = ws.run()
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not first.exists() and second.exists()
+    # The history file of the oldest backup kept, found from pg_basebackup's own manifest.
+    manifest = json.loads((second / "backup_manifest").read_text())
+    start = manifest["WAL-Ranges"][-1]["Start-LSN"]
+    (history,) = [
+        path.name
+        for path in ws.archive.glob("*.backup")
+        if f"START WAL LOCATION: {start} " in path.read_text()
+    ]
+    assert f"older than {history}" in done.stdout
+    segments = sorted(name for name in ws.archive_names() if len(name) == 24)
+    # Nothing before the segment that backup started in; every segment from it on.
+    first_kept = int(history[8:24], 16)
+    assert [int(name[8:], 16) for name in segments] == list(
+        range(first_kept, int(segments[-1][8:], 16) + 1)
+    )
+    # The first backup's history file went with its segments.
+    assert min(path.name for path in ws.archive.glob("*.backup")) == history
