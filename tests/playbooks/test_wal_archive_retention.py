@@ -175,7 +175,9 @@ class Workspace:
         command = [str(self.script)]
         if os.geteuid() == 0:
             postgres = pwd.getpwnam("postgres")
-            for path in [self.root, *self.root.rglob("*")]:
+            # A scratch cluster's files are postgres's already (and come and go): not walked.
+            tops = [path for path in self.root.iterdir() if path.name != "cluster"]
+            for path in [self.root, *tops, *(p for top in tops for p in top.rglob("*"))]:
                 os.chown(path, postgres.pw_uid, postgres.pw_gid, follow_symlinks=False)
             command = ["runuser", "-u", "postgres", "--", *command]
         return subprocess.run(
