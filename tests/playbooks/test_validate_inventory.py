@@ -99,6 +99,11 @@ BAD_INPUTS = [
     pytest.param(
         "postgresql_backup_keep_daily", {"postgresql_backup_keep_daily": 0}, id="backup-keep-daily"
     ),
+    pytest.param(
+        "postgresql_wal_archive_keep_days",
+        {"postgresql_wal_archive_keep_days": 0},
+        id="wal-archive-keep-days",
+    ),
     pytest.param("monitoring_retention", {"monitoring_retention": "forever"}, id="retention"),
     pytest.param(
         "monitoring_app_targets",
