@@ -30,34 +30,13 @@ from tests.app.test_served_shedding import (
     CONNECTIONS,
     burst,
     probe_during,
+    serve,
     shed_total,
     wait_ready,
 )
 from tests.nginx_sandbox import private_temp_paths
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def serve_granian(tmp_path: Path, database_url: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "APP_SERVER": "granian",
-        "APP_TRUST_REQUEST_START": "true",
-        "APP_WORKERS": "1",
-        "APP_THREADS": "1",
-        "APP_QUEUE_BUDGET_MS": "20",
-        "TMPDIR": str(tmp_path),
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=(tmp_path / "serve.log").open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
 
 
 @pytest.fixture
@@ -99,7 +78,8 @@ def test_granian_behind_a_stamping_proxy_sheds_a_surge_and_recovers(
     auth = token_for(engine)["Authorization"]
     engine.dispose()
     base = f"http://127.0.0.1:{proxy}"
-    server = serve_granian(tmp_path, postgres_url, port)
+    server = serve(tmp_path, postgres_url, port, APP_SERVER="granian",
+                   APP_TRUST_REQUEST_START="true")  # fmt: skip
     probes: list[int] = []
     try:
         wait_ready(server, base, tmp_path / "serve.log")

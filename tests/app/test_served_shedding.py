@@ -30,7 +30,8 @@ CONNECTIONS = 96
 BURSTS = 6
 
 
-def serve(tmp_path: Path, database_url: str, port: int) -> subprocess.Popen:
+def serve(tmp_path: Path, database_url: str, port: int, **settings: str) -> subprocess.Popen:
+    """`python -m app serve`: one worker, one thread, a 20 ms budget, and `settings`."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -38,6 +39,7 @@ def serve(tmp_path: Path, database_url: str, port: int) -> subprocess.Popen:
         "APP_THREADS": "1",
         "APP_QUEUE_BUDGET_MS": "20",
         "TMPDIR": str(tmp_path),
+        **settings,
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return subprocess.Popen(
