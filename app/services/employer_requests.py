@@ -157,17 +157,7 @@ def get_request(conn: Connection, request_id: int) -> dict[str, Any]:
     row = conn.execute(select(employer_request).where(employer_request.c.id == request_id)).first()
     if row is None:
         raise NotFound.of("request_id", f"no request {request_id}")
-    enrolment_ids = list(
-        conn.execute(
-            select(request_employee.c.enrolment_id)
-            .where(
-                request_employee.c.request_id == request_id,
-                request_employee.c.enrolment_id.is_not(None),
-            )
-            .order_by(request_employee.c.position)
-        ).scalars()
-    )
-    return _document(row, enrolment_ids)
+    return _document(row, json.loads(row.enrolment_ids))
 
 
 def list_organisation_requests(

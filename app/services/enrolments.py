@@ -7,11 +7,14 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
+    ColumnElement,
     Connection,
     Select,
     and_,
     bindparam,
     delete,
+    func,
     insert,
     literal,
     select,
@@ -62,24 +65,37 @@ def create_enrolments(conn: Connection, items: list[dict[str, Any]]) -> dict[str
     return {"ids": ids, "participations_created": outcome.created, "waitlisted": outcome.waitlisted}
 
 
-def enrol_selected(conn: Connection, rows: Select) -> tuple[list[int], Outcome]:
-    """Enrol every (learner_id, step_id, academic_year, start_date) row `rows` selects, without
-    groups, choices or exemptions, and propagate: two statements plus propagation's, whatever
-    the number of rows, and no row travels through Python.
+def enrol_selected(
+    conn: Connection, rows: Select, link: Callable[[CTE], Any] | None = None
+) -> tuple[list[int], Outcome]:
+    """Enrol every row `rows` selects, in its order, without groups, choices or exemptions,
+    and propagate: one statement plus propagation's, whatever the number of rows, and no row
+    travels through Python.
+
+    `rows` starts with (learner_id, step_id, academic_year, start_date); further columns
+    travel with the new enrolments for `link`. On PostgreSQL, `link` receives the new
+    enrolments (their id, then the columns of `rows`) and returns a data-modifying statement
+    that runs in the statement that creates them (`INSERT … SELECT` cannot return the
+    columns it did not write). On SQLite it is not called: the caller links by a lookup.
 
     For callers whose rows come from the database and were checked there (approved employer
     requests): learners and steps exist by construction. A learner already actively enrolled
     in the step and year is refused by the unique index, all or nothing.
     """
     columns = ["learner_id", "step_id", "academic_year", "start_date", "created_at"]
+    now = literal(clock.now(), UtcDateTime())
     try:
-        ids = list(
-            conn.execute(
-                insert(enrolment)
-                .from_select(columns, rows.add_columns(literal(clock.now(), UtcDateTime())))
-                .returning(enrolment.c.id)
-            ).scalars()
-        )
+        if conn.dialect.name == "postgresql":
+            ids = _insert_numbered(conn, rows, columns, now, link)
+        else:
+            wanted = rows.with_only_columns(*list(rows.selected_columns)[:4])
+            ids = list(
+                conn.execute(
+                    insert(enrolment)
+                    .from_select(columns, wanted.add_columns(now))
+                    .returning(enrolment.c.id)
+                ).scalars()
+            )
     except IntegrityError:
         raise Conflict.of(
             "learner_id", "an active enrolment already exists for this step and year"
@@ -87,6 +103,29 @@ def enrol_selected(conn: Connection, rows: Select) -> tuple[list[int], Outcome]:
     if not ids:
         return [], Outcome(run_id=0, created=0, removed=0, waitlisted=0)
     return ids, propagate(conn, Scope("enrolment_batch", enrolment_ids=ids))
+
+
+def _insert_numbered(
+    conn: Connection,
+    rows: Select,
+    columns: list[str],
+    now: ColumnElement[Any],
+    link: Callable[[CTE], Any] | None,
+) -> list[int]:
+    """PostgreSQL: draw each row's id from the sequence in the rows' order, insert, link."""
+    ordered = rows.subquery("ordered")
+    # Drawn over the sorted rows, so ids follow their order (arrival order for seats).
+    new = select(
+        func.nextval(func.pg_get_serial_sequence("enrolment", "id")).label("id"), *ordered.c
+    ).cte("new_enrolments")
+    picked = [new.c[c.name] for c in list(ordered.c)[:4]]
+    inserted = (
+        insert(enrolment)
+        .from_select(["id", *columns], select(new.c.id, *picked, now))
+        .cte("inserted")
+    )
+    ctes = [inserted] if link is None else [inserted, link(new).cte("linked")]
+    return list(conn.execute(select(new.c.id).add_cte(*ctes)).scalars())
 
 
 def _create(

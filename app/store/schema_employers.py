@@ -70,6 +70,8 @@ employer_request = Table(
     # JSON list of {"code", "message"}: why the validator referred it, or staff's reason.
     Column("reasons", Text, nullable=False, server_default="[]"),
     Column("decided_at", UtcDateTime, nullable=True),
+    # JSON list of the enrolments approval created, in employee order (migration 0008).
+    Column("enrolment_ids", Text, nullable=False, server_default="[]"),
     UniqueConstraint("organisation_id", "reference"),
     CheckConstraint("status IN ('submitted', 'approved', 'referred', 'rejected')", name="status"),
     CheckConstraint("total_hours >= 0", name="total_hours"),
@@ -86,8 +88,6 @@ request_employee = Table(
     Column("last_name", String(128), nullable=False),
     Column("email", String(254), nullable=False),
     Column("hours", BigInteger, nullable=False),
-    # Set on approval; the employee's learner is the enrolment's (migration 0006).
-    Column("enrolment_id", Id, ForeignKey("enrolment.id"), nullable=True),
     CheckConstraint("hours > 0", name="hours"),
     Index("ix_request_employee_external", "external_id"),
 )

@@ -61,3 +61,33 @@ def test_learners_are_matched_by_external_id_and_reused(client, engine, staff):
         )
         assert conn.execute(select(func.count()).select_from(learner)).scalar() == 2
     assert owners[request["enrolment_ids"][1]] == existing
+
+
+def test_each_request_of_a_run_lists_its_own_enrolments_in_employee_order(client, engine, staff):
+    school = School(client, staff)
+    school.learner()  # external id L1: an existing learner in the middle of a request
+    post(client, "/api/v1/validation-rules", rule(), staff)
+    org = sign_up(client, 3)
+    named = {
+        "A": employees(3, 10, prefix="A"),
+        "B": employees(4, 10, prefix="L")[::-1],  # L3, L2, L1, L0: not in id order
+        "C": employees(1, 10, prefix="C"),
+    }
+    ids = {
+        reference: post(
+            client, "/api/v1/requests", request_body(school.step, people, reference), org["headers"]
+        )["id"]
+        for reference, people in named.items()
+    }
+    assert post(client, "/api/v1/requests/validate", {}, staff, 200)["approved"] == 3
+    with engine.connect() as conn:
+        owner = dict(
+            conn.execute(
+                select(enrolment.c.id, learner.c.external_id).join(
+                    learner, learner.c.id == enrolment.c.learner_id
+                )
+            ).all()
+        )
+    for reference, people in named.items():
+        listed = client.simulate_get(f"/api/v1/requests/{ids[reference]}", headers=staff).json
+        assert [owner[i] for i in listed["enrolment_ids"]] == [p["external_id"] for p in people]
