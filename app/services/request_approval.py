@@ -13,7 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import CTE, Connection, Text, Update, and_, cast, func, select, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Connection,
+    FromClause,
+    Text,
+    Update,
+    and_,
+    cast,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from app.propagation.scope import in_ids
@@ -21,6 +33,17 @@ from app.services.enrolments import enrol_selected
 from app.store.schema import enrolment, learner
 from app.store.schema_employers import employer_request, request_employee
 from app.store.upsert import insert_for
+
+
+def active_enrolment_for_request(request: FromClause) -> ColumnElement[bool]:
+    """An `enrolment` row that is the learner's active one in `request`'s step and year (the
+    query joins `learner`, matched on the employee's external id)."""
+    return and_(
+        enrolment.c.learner_id == learner.c.id,
+        enrolment.c.step_id == request.c.step_id,
+        enrolment.c.academic_year == request.c.academic_year,
+        enrolment.c.status == "active",
+    )
 
 
 def approve_requests(conn: Connection, request_ids: Sequence[int]) -> int:
@@ -108,12 +131,7 @@ def _look_up_enrolment_ids(conn: Connection, request_ids: Sequence[int]) -> None
         .join(learner, learner.c.external_id == request_employee.c.external_id)
         .join(
             enrolment,
-            and_(
-                enrolment.c.learner_id == learner.c.id,
-                enrolment.c.step_id == employer_request.c.step_id,
-                enrolment.c.academic_year == employer_request.c.academic_year,
-                enrolment.c.status == "active",
-            ),
+            active_enrolment_for_request(employer_request),
         )
         .where(request_employee.c.request_id == employer_request.c.id)
         .order_by(request_employee.c.position)

@@ -17,13 +17,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, select, update
+from sqlalchemy import Connection, case, func, literal, select, update
 
 from app import clock
 from app.domain import employer_messages
 from app.domain.validation_rules import Reason, RequestFacts, judge, rule_in_force
 from app.services.outbox import Message, enqueue
-from app.services.request_approval import approve_requests
+from app.services.request_approval import active_enrolment_for_request, approve_requests
 from app.services.validation_rules import load_rules
 from app.store.json_rows import id_rows, json_rows
 from app.store.schema import enrolment, learner
@@ -143,12 +143,7 @@ def _facts(conn: Connection, claimed: Any) -> list[Any]:
         .join(learner, learner.c.external_id == request_employee.c.external_id)
         .join(
             enrolment,
-            and_(
-                enrolment.c.learner_id == learner.c.id,
-                enrolment.c.step_id == r.c.step_id,
-                enrolment.c.academic_year == r.c.academic_year,
-                enrolment.c.status == "active",
-            ),
+            active_enrolment_for_request(r),
         )
         .where(in_claim)
         .group_by(request_employee.c.request_id)

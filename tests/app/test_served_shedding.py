@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,54 @@ def shed_total(metrics: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
+@dataclass
+class Surge:
+    """What a surge through `port` got: each burst's answers, the probes meanwhile, the 20
+    sequential reads once it stopped, and the metrics then."""
+
+    answers: list[tuple]
+    probes: list
+    after: list[int]
+    metrics: str
+
+    def assert_shed_then_served(self) -> None:
+        """Partly shed with 503 and Retry-After, never another 5xx, probes answered, served
+        again once it stopped, every refusal counted."""
+        statuses = [status for status, _ in self.answers]
+        assert len(self.answers) == CONNECTIONS * BURSTS
+        shed = [retry for status, retry in self.answers if status == 503]
+        assert shed, "a burst 96 deep on one thread must exceed a 20 ms queue budget"
+        assert all(retry == "1" for retry in shed), "every 503 says when to retry"
+        assert set(statuses) <= {404, 503}, "served (no such learner) or shed: never a 500"
+        assert statuses.count(404) >= BURSTS, "each burst is partly served, not refused whole"
+        assert self.probes and all(status == 200 for status in self.probes), self.probes
+        assert self.after == [404] * 20, "served again once the surge stops"
+        assert shed_total(self.metrics) == len(shed)
+
+
+def surge(port: int, auth: str, metrics_url: str, settle: float = 0.0) -> Surge:
+    """Bursts of reads on `port` with probes meanwhile, then sequential reads after `settle`."""
+    base = f"http://127.0.0.1:{port}"
+    probes: list = []
+    connections = [
+        http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(CONNECTIONS)
+    ]
+    stop = threading.Event()
+    prober = threading.Thread(target=probe_during, args=(base, stop, probes))
+    prober.start()
+    try:
+        answers = [a for _ in range(BURSTS) for a in burst(port, auth, connections)]
+    finally:
+        stop.set()
+        prober.join()
+    for conn in connections:
+        conn.close()
+    time.sleep(settle)
+    after = [requests.get(f"{base}/api/v1/learners/1", headers={"Authorization": auth},
+                          timeout=10).status_code for _ in range(20)]  # fmt: skip
+    return Surge(answers, probes, after, requests.get(metrics_url, timeout=10).text)
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_the_served_app_sheds_a_surge_with_503_and_recovers(tmp_path, postgres_url):
@@ -103,39 +152,16 @@ def test_the_served_app_sheds_a_surge_with_503_and_recovers(tmp_path, postgres_u
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = serve(tmp_path, postgres_url, port)
-    probes: list[int] = []
     try:
         wait_ready(server, base, tmp_path / "serve.log")
-        connections = [
-            http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(CONNECTIONS)
-        ]
-        stop = threading.Event()
-        prober = threading.Thread(target=probe_during, args=(base, stop, probes))
-        prober.start()
-        try:
-            answers = [a for _ in range(BURSTS) for a in burst(port, auth, connections)]
-        finally:
-            stop.set()
-            prober.join()
-        for conn in connections:
-            conn.close()
-        after = [requests.get(f"{base}/api/v1/learners/1", headers={"Authorization": auth},
-                              timeout=10).status_code for _ in range(20)]  # fmt: skip
-        metrics = requests.get(f"{base}/metrics", timeout=10).text
+        got = surge(port, auth, f"{base}/metrics")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
 
-    statuses = [status for status, _ in answers]
-    assert len(answers) == CONNECTIONS * BURSTS
-    shed = [retry for status, retry in answers if status == 503]
-    assert shed, "a burst 96 deep on one thread must exceed a 20 ms queue budget"
-    assert all(retry == "1" for retry in shed), "every 503 says when to retry"
-    assert set(statuses) <= {404, 503}, "served (no such learner) or shed: never a 500"
-    assert statuses.count(404) >= BURSTS, "each burst is partly served, not refused whole"
-    assert probes and all(status == 200 for status in probes), probes
-    assert after == [404] * 20, "served again once the surge stops"
-    assert shed_total(metrics) == len(shed)
+    got.assert_shed_then_served()
+    metrics, statuses = got.metrics, [status for status, _ in got.answers]
+    after = got.after
     count = re.search(r"^campus_http_request_queue_seconds_count (\S+)$", metrics, re.M)
     # Every request a thread took had its wait observed (those shed before queueing had none).
     assert count and float(count.group(1)) >= statuses.count(404) + len(after)
