@@ -31,6 +31,7 @@ class PrincipalCache:
     ) -> None:
         self.seconds = seconds
         self._size = size
+        # Looked up at each call, not bound now: a test can then move time.monotonic.
         self._monotonic = monotonic or (lambda: time.monotonic())
         self._entries: OrderedDict[str, tuple[Principal, float, datetime | None]] = OrderedDict()
         self._lock = threading.Lock()

@@ -101,12 +101,6 @@ def principal_by_digest(
     return principal, row.expires_at
 
 
-def authenticate(conn: Connection, token: str) -> Principal | None:
-    """The principal behind a token, or None when it is unknown, revoked or expired."""
-    found = principal_by_digest(conn, digest(token))
-    return None if found is None else found[0]
-
-
 _LISTED = (
     api_token.c.id,
     api_token.c.role,
