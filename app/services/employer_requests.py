@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, insert, literal, select
+from sqlalchemy import Connection, bindparam, insert, literal, select
 
 from app import clock
 from app.domain import employer_messages, values
@@ -128,13 +128,6 @@ def submit_request(conn: Connection, organisation_id: int, body: dict[str, Any])
     }
 
 
-def request_organisation(conn: Connection, request_id: int) -> int | None:
-    """The organisation a request belongs to, or None when there is no such request."""
-    return conn.execute(
-        select(employer_request.c.organisation_id).where(employer_request.c.id == request_id)
-    ).scalar()
-
-
 def _document(row: Any, enrolment_ids: list[int]) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -152,9 +145,14 @@ def _document(row: Any, enrolment_ids: list[int]) -> dict[str, Any]:
     }
 
 
+# Built once: employers poll their requests' status through a surge.
+_ONE_REQUEST = select(employer_request).where(employer_request.c.id == bindparam("request_id"))
+
+
 def get_request(conn: Connection, request_id: int) -> dict[str, Any]:
-    """One request with its reasons and, once approved, its enrolments in employee order."""
-    row = conn.execute(select(employer_request).where(employer_request.c.id == request_id)).first()
+    """One request with its reasons and, once approved, its enrolments in employee order: one
+    statement."""
+    row = conn.execute(_ONE_REQUEST, {"request_id": request_id}).first()
     if row is None:
         raise NotFound.of("request_id", f"no request {request_id}")
     return _document(row, json.loads(row.enrolment_ids))

@@ -5,6 +5,7 @@ from typing import Any
 import falcon
 from sqlalchemy import Connection
 
+from app.domain.errors import NotFound
 from app.http.auth import ensure_organisation_access, principal_of
 from app.http.body import raw_body
 from app.http.resources.base import Resource
@@ -26,10 +27,17 @@ class EmployerRequests(Resource):
 class EmployerRequest(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, request_id: int) -> None:
         def work(conn: Connection) -> Any:
-            ensure_organisation_access(req, service.request_organisation(conn, request_id))
-            return service.get_request(conn, request_id)
+            try:
+                found = service.get_request(conn, request_id)
+            except NotFound:
+                # An employer gets the 403 of another organisation's request: ids cannot be probed.
+                ensure_organisation_access(req, None)
+                raise
+            ensure_organisation_access(req, found["organisation_id"])
+            return found
 
-        self.read(req, resp, work)
+        # One statement (employers poll it through a surge): no transaction around it.
+        self.lookup(req, resp, work)
 
 
 class RequestValidation(Resource):

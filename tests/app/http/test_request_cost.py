@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from tests.app.employers.builders import employees, request_body, sign_up
 from tests.app.fixtures import School
 
 
@@ -96,3 +97,21 @@ def test_a_page_of_participations_is_read_in_one_statement(client, engine, staff
         path, params={"limit": 100, "cursor": first.json["next_cursor"]}, headers=staff
     )
     assert rest.json == {"items": everything[1:], "next_cursor": None}
+
+
+def test_an_employer_polls_its_request_in_one_statement(client, engine, staff):
+    school = School(client, staff)
+    mine = sign_up(client, 7)
+    created = client.simulate_post(
+        "/api/v1/requests", json=request_body(school.step, employees(2, 5)), headers=mine["headers"]
+    )
+    assert created.status_code == 201, created.text
+    with statements(engine) as issued:
+        polled = client.simulate_get(
+            f"/api/v1/requests/{created.json['id']}", headers=mine["headers"]
+        )
+    assert polled.status_code == 200 and polled.json["status"] == "submitted"
+    assert polled.json["organisation_id"] == mine["id"]
+    assert issued == ["SELECT"]  # the request with its organisation (the access check)
+    missing = client.simulate_get(f"/api/v1/requests/{2**62}", headers=staff)
+    assert missing.status_code == 404 and missing.json["errors"][0]["field"] == "request_id"
