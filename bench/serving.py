@@ -47,10 +47,11 @@ sys.path.insert(0, str(REPO))
 
 from propagation import scratch_database  # noqa: E402
 
+# The servers `python -m app serve` runs (APP_SERVER), as the overload run serves the app.
+from app.settings import SERVERS as SERVED  # noqa: E402
+
 CONF = REPO / "app" / "http" / "gunicorn_conf.py"
 SERVERS = ("gthread", "sync", "granian")
-# The servers `python -m app serve` runs (APP_SERVER), as the overload run serves the app.
-SERVED = ("gthread", "granian")
 # The targets on a 2-core machine (app, PostgreSQL and load generator together).
 TARGET_WRITES_PER_SECOND = 1000
 TARGET_WRITE_P99_MS = 300

@@ -8,17 +8,19 @@ own learner) stay with the resource.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 import falcon
 
-from app.domain.errors import Forbidden, Unauthorized
+from app.domain.errors import Forbidden, NotFound, Unauthorized
 from app.http.entry import refuses_role
 from app.http.operations import Op
 from app.services.principal_cache import PrincipalCache, principal_for
 from app.services.tokens import Principal
 
 MAX_TOKEN_LENGTH = 256
+T = TypeVar("T")
 
 
 class AuthMiddleware:
@@ -91,3 +93,23 @@ def ensure_organisation_access(req: falcon.Request, organisation_id: int | None)
         organisation_id is None or principal.organisation_id != organisation_id
     ):
         raise Forbidden.of("Authorization", "an employer token reads only its own organisation")
+
+
+def read_owned(
+    req: falcon.Request,
+    read: Callable[[], T],
+    owner: Callable[[T], int],
+    ensure_access: Callable[[falcon.Request, int | None], None],
+) -> T:
+    """`read`'s record, once `ensure_access` allows the caller its owner; one read does both.
+
+    A record that does not exist gets the 403 of another owner's (`ensure_access` with None),
+    so ids cannot be probed.
+    """
+    try:
+        found = read()
+    except NotFound:
+        ensure_access(req, None)
+        raise
+    ensure_access(req, owner(found))
+    return found

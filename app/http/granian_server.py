@@ -73,14 +73,16 @@ def run(settings: Settings, host: str, port: int, env: Mapping[str, str]) -> int
 
 def reap_dead_workers(directory: Path) -> list[int]:
     """Drop the live gauges of processes that no longer run; the pids dropped."""
-    dead = []
-    for file in directory.glob("gauge_live*.db"):
-        found = _LIVE_GAUGE.match(file.name)
-        if found and not _running(int(found.group(1))):
-            dead.append(int(found.group(1)))
-    for pid in sorted(set(dead)):
+    dead = sorted(
+        {
+            int(found.group(1))
+            for file in directory.glob("gauge_live*.db")
+            if (found := _LIVE_GAUGE.match(file.name)) and not _running(int(found.group(1)))
+        }
+    )
+    for pid in dead:
         multiprocess.mark_process_dead(pid, str(directory))
-    return sorted(set(dead))
+    return dead
 
 
 def _running(pid: int) -> bool:

@@ -129,10 +129,7 @@ def _look_up_enrolment_ids(conn: Connection, request_ids: Sequence[int]) -> None
         select(enrolment.c.id)
         .select_from(request_employee)
         .join(learner, learner.c.external_id == request_employee.c.external_id)
-        .join(
-            enrolment,
-            active_enrolment_for_request(employer_request),
-        )
+        .join(enrolment, active_enrolment_for_request(employer_request))
         .where(request_employee.c.request_id == employer_request.c.id)
         .order_by(request_employee.c.position)
         .correlate(employer_request)

@@ -141,10 +141,7 @@ def _facts(conn: Connection, claimed: Any) -> list[Any]:
         select(request_employee.c.request_id, func.count().label("already_enrolled"))
         .join(r, r.c.id == request_employee.c.request_id)
         .join(learner, learner.c.external_id == request_employee.c.external_id)
-        .join(
-            enrolment,
-            active_enrolment_for_request(r),
-        )
+        .join(enrolment, active_enrolment_for_request(r))
         .where(in_claim)
         .group_by(request_employee.c.request_id)
         .subquery("already")

@@ -1,12 +1,8 @@
 """Employer requests: submit, read, the automatic validator, staff decisions."""
 
-from typing import Any
-
 import falcon
-from sqlalchemy import Connection
 
-from app.domain.errors import NotFound
-from app.http.auth import ensure_organisation_access, principal_of
+from app.http.auth import ensure_organisation_access, principal_of, read_owned
 from app.http.body import raw_body
 from app.http.resources.base import Resource
 from app.observability import metrics
@@ -26,18 +22,17 @@ class EmployerRequests(Resource):
 
 class EmployerRequest(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, request_id: int) -> None:
-        def work(conn: Connection) -> Any:
-            try:
-                found = service.get_request(conn, request_id)
-            except NotFound:
-                # An employer gets the 403 of another organisation's request: ids cannot be probed.
-                ensure_organisation_access(req, None)
-                raise
-            ensure_organisation_access(req, found["organisation_id"])
-            return found
-
         # One statement (employers poll it through a surge): no transaction around it.
-        self.lookup(req, resp, work)
+        self.lookup(
+            req,
+            resp,
+            lambda conn: read_owned(
+                req,
+                lambda: service.get_request(conn, request_id),
+                lambda found: found["organisation_id"],
+                ensure_organisation_access,
+            ),
+        )
 
 
 class RequestValidation(Resource):

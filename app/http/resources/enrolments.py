@@ -1,18 +1,15 @@
 """Enrolments: create, batch, read, change, cancel, participations."""
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import falcon
 from sqlalchemy import Connection
 
-from app.domain.errors import NotFound
-from app.http.auth import ensure_learner_access
+from app.http.auth import ensure_learner_access, read_owned
 from app.http.resources.base import Resource, page_params
 from app.services import enrolments as service
 from app.services.eligibility import explain
-
-T = TypeVar("T")
 
 
 def _owned(
@@ -39,26 +36,18 @@ class EnrolmentBatch(Resource):
         self.write(req, resp, lambda conn: service.create_enrolments(conn, body["enrolments"]), 201)
 
 
-def _visible(req: falcon.Request, read: Callable[[], T]) -> T:
-    """`read`'s result; a student asking for an enrolment that does not exist gets the 403 of
-    another learner's enrolment, so ids cannot be probed."""
-    try:
-        return read()
-    except NotFound:
-        ensure_learner_access(req, None)
-        raise
-
-
-def _readable_enrolment(req: falcon.Request, conn: Connection, enrolment_id: int) -> Any:
-    """The enrolment, read in its one statement, once the caller may see its learner."""
-    found = _visible(req, lambda: service.get_enrolment(conn, enrolment_id))
-    ensure_learner_access(req, found["learner_id"])
-    return found
-
-
 class Enrolment(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
-        self.lookup(req, resp, lambda conn: _readable_enrolment(req, conn, enrolment_id))
+        self.lookup(
+            req,
+            resp,
+            lambda conn: read_owned(
+                req,
+                lambda: service.get_enrolment(conn, enrolment_id),
+                lambda found: found["learner_id"],
+                ensure_learner_access,
+            ),
+        )
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
         body = self.body(req, "EnrolmentPatch")
@@ -74,14 +63,17 @@ class EnrolmentParticipations(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
         limit, after = page_params(req)
 
-        def run(conn: Connection) -> Any:
-            learner_id, found = _visible(
-                req, lambda: service.list_participations(conn, enrolment_id, limit, after)
-            )
-            ensure_learner_access(req, learner_id)
-            return found
-
-        self.lookup(req, resp, run)
+        # The learner (for the access check) comes with the page: (learner_id, page).
+        self.lookup(
+            req,
+            resp,
+            lambda conn: read_owned(
+                req,
+                lambda: service.list_participations(conn, enrolment_id, limit, after),
+                lambda learner_and_page: learner_and_page[0],
+                ensure_learner_access,
+            )[1],
+        )
 
 
 class EnrolmentEligibility(Resource):
