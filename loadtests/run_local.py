@@ -100,8 +100,10 @@ class Server:
     def kill9(self) -> None:
         """SIGKILL to the whole server (master and workers), as an OOM kill would."""
         if self.proc is not None:
-            with suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            # Granian runs in a session of its own under `serve`: its group is not serve's.
+            for pid in reversed(process_tree(self.proc.pid)):
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self.proc.wait()
 
     def stop(self) -> None:
@@ -113,6 +115,18 @@ class Server:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.kill9()
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process under it, parents before their children."""
+    tree, index = [pid], 0
+    while index < len(tree):
+        parent = tree[index]
+        with suppress(FileNotFoundError):
+            for task in Path(f"/proc/{parent}/task").iterdir():
+                tree.extend(int(child) for child in (task / "children").read_text().split())
+        index += 1
+    return tree
 
 
 def minter(env: dict[str, str]):  # type: ignore[no-untyped-def]

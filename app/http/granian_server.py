@@ -7,8 +7,14 @@ time a request waited for a thread, so admission control reads the front proxy's
 (APP_TRUST_REQUEST_START, required by the settings): nginx and the ingress controllers both
 stamp it. Served directly, without a proxy, use gthread.
 
-Granian runs as a child of `serve`: signals are passed on to it, and once it has stopped the
-metrics directory `serve` made for it is removed, as gunicorn's on_exit hook does for gthread.
+Granian runs as a child of `serve`, in a session of its own: a signal to `serve`'s process group
+(a terminal's Ctrl-C, systemd's control group) reaches granian only through `serve`, once. Granian
+is not safe against a second stop signal while it handles the first (its handler takes a lock the
+interrupted handler holds, and the server hangs), nor against its workers being signalled beside
+it, so a stop is passed on once and later ones are dropped; granian's own kill timeout bounds the
+stop. If `serve` itself is killed, the kernel stops granian (parent-death signal). Once granian
+has stopped, the metrics directory `serve` made for it is removed, as gunicorn's on_exit hook
+does for gthread.
 Granian replaces a worker that dies but says nothing of it, so `serve` looks for the live gauges
 of workers that are gone (requests in flight) every few seconds and drops them, as gunicorn's
 child_exit hook does: a dead worker's requests would otherwise count as in flight for good.
@@ -16,6 +22,8 @@ child_exit hook does: a dead worker's requests would otherwise count as in fligh
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import re
 import signal
@@ -30,7 +38,9 @@ from prometheus_client import multiprocess
 from app.observability import metrics_dir
 from app.settings import Settings
 
-FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
+STOPS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+FORWARDED = (*STOPS, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1
 REAP_EVERY_SECONDS = 5.0
 _LIVE_GAUGE = re.compile(r"^gauge_live\w*_(\d+)\.db$")
 
@@ -51,9 +61,21 @@ def command(settings: Settings, host: str, port: int, graceful_seconds: int) -> 
 def run(settings: Settings, host: str, port: int, env: Mapping[str, str]) -> int:
     """Serve until granian stops; its exit status."""
     graceful = int(env.get("APP_GRACEFUL_TIMEOUT", "30"))
-    child = subprocess.Popen(command(settings, host, port, graceful), env=dict(env))
+    child = subprocess.Popen(
+        command(settings, host, port, graceful),
+        env=dict(env),
+        start_new_session=True,
+        # Runs in the child before exec; safe here, as no thread of this process runs yet.
+        preexec_fn=functools.partial(_stop_when_parent_dies, os.getpid()),
+    )
+    # A plain flag: a handler that takes a lock would hang on a signal arriving inside itself.
+    stopping = False
 
     def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = signum in STOPS
         child.send_signal(signum)
 
     for signum in FORWARDED:
@@ -69,6 +91,12 @@ def run(settings: Settings, host: str, port: int, env: Mapping[str, str]) -> int
         owned = env.get(metrics_dir.OWNED_ENV)
         if owned:
             metrics_dir.release(Path(owned))
+
+
+def _stop_when_parent_dies(parent: int) -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def reap_dead_workers(directory: Path) -> list[int]:

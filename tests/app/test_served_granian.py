@@ -3,7 +3,9 @@ X-Request-Start as the shipped proxies do: one worker with one thread and a 20 m
 hit through nginx by bursts of 96 concurrent reads. Granian tells the app nothing of a request's
 wait, so only the proxy's stamp can shed: some requests must get 503 with Retry-After, none
 another 5xx, probes answer, and once the bursts stop every request is served again. Without
-APP_TRUST_REQUEST_START, `serve` refuses granian by name. Assertions are counts, never timings."""
+APP_TRUST_REQUEST_START, `serve` refuses granian by name. Stopping is tested as operators and
+supervisors do it: stop signals repeated to `serve`'s whole process group, and `serve` killed
+outright, must each leave no granian process behind. Assertions are counts, never timings."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,10 +22,12 @@ import pytest
 
 from app.settings import Settings
 from app.store.engine import build_engine
+from loadtests.run_local import process_tree
 from tests.app.conftest import token_for
 from tests.app.test_make_run import free_port
 from tests.app.test_served_shedding import serve, surge, wait_ready
 from tests.nginx_sandbox import private_temp_paths
+from tests.processes import alive, still_running
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,3 +96,41 @@ def test_serve_refuses_granian_without_the_proxy_stamp(tmp_path):
     )  # fmt: skip
     assert refused.returncode == 2
     assert "APP_TRUST_REQUEST_START" in refused.stderr and "Traceback" not in refused.stderr
+
+
+@pytest.fixture
+def granian(tmp_path, postgres_url) -> Iterator[subprocess.Popen]:
+    """`serve` running granian, ready; killed with its whole process tree if a test left it."""
+    port = free_port()
+    server = serve(tmp_path, postgres_url, port, APP_SERVER="granian",
+                   APP_TRUST_REQUEST_START="true", APP_GRACEFUL_TIMEOUT="5")  # fmt: skip
+    wait_ready(server, f"http://127.0.0.1:{port}", tmp_path / "serve.log")
+    started = process_tree(server.pid)[1:]
+    yield server
+    for pid in [server.pid, *started]:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    server.wait(timeout=10)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_stop_signals_repeated_to_the_process_group_stop_granian_once(granian):
+    started = process_tree(granian.pid)[1:]
+    assert len(started) == 2  # granian and its one worker
+    # A supervisor signalling the whole group, then an impatient operator: granian hung on the
+    # second stop signal or on its worker signalled beside it.
+    for _ in range(3):
+        os.killpg(granian.pid, signal.SIGTERM)
+        time.sleep(0.005)
+    assert granian.wait(timeout=60) in (0, 128 + signal.SIGTERM)
+    assert still_running(started) == []
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_granian_stops_when_serve_is_killed(granian):
+    started = process_tree(granian.pid)[1:]
+    os.kill(granian.pid, signal.SIGKILL)
+    granian.wait(timeout=10)
+    assert still_running(started) == []

@@ -1,6 +1,7 @@
 """The app host's scheduled commands (outbox dispatcher, employer-request validator): their
 systemd units carry the app unit's hardening and run commands the CLI has, their timers tick
 at the cadence asked, and their settings come from the inventory with documented defaults.
+The app unit itself stops `serve` alone, which stops its server once.
 
 The templates are rendered with Jinja2 as Ansible does (`quote` is Ansible's shell quoting);
 the converge test runs them for real on a host.
@@ -104,6 +105,11 @@ def test_each_service_runs_as_the_app_with_the_app_units_hardening():
             "/var/lib/campus",
             "/var/lib/prometheus/node-exporter",
         ]
+
+
+def test_the_app_unit_signals_serve_alone_and_kills_the_rest_only_at_the_timeout():
+    # systemd's default signals every process of the unit at once; granian hangs on that.
+    assert _unit(_render("campus-app.service.j2"))["Service"]["KillMode"] == "mixed"
 
 
 def test_each_timer_ticks_at_its_cadence():
