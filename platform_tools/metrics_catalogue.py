@@ -7,7 +7,8 @@ Two kinds of entries live here:
   create their prometheus_client objects from these specs with `create_metric`, so a rename
   here renames the exported series and breaks the rules' tests at the same time;
 - the third-party exporters' metrics the rules read (CloudNativePG, postgres_exporter, Falco,
-  kube-state-metrics, Prometheus itself), each with the exporter that publishes it.
+  kube-state-metrics, the node exporter, Prometheus itself), each with the exporter that
+  publishes it.
 
 Names are written as they appear in PromQL: counters carry their `_total` suffix; histograms are
 listed once under their base name and `sample_names` expands `_bucket`, `_sum` and `_count`.
@@ -40,6 +41,10 @@ SOURCE_POSTGRES_EXPORTER = "prometheus-community/postgres_exporter (single hosts
 SOURCE_FALCO = "Falco native metrics (webserver.prometheus_metrics_enabled, rules_counters_enabled)"
 SOURCE_KSM = "kube-state-metrics (kube-prometheus-stack)"
 SOURCE_PROMETHEUS = "Prometheus scrape loop (synthetic series)"
+SOURCE_NODE_EXPORTER = (
+    "prometheus/node_exporter filesystem collector (single hosts: the monitoring role's job "
+    "node; Kubernetes: kube-prometheus-stack's prometheus-node-exporter)"
+)
 
 
 @dataclass(frozen=True)
@@ -382,6 +387,29 @@ EXPORTER_METRICS: tuple[MetricSpec, ...] = (
         "successfully.",
         SOURCE_KSM,
         ["namespace", "cronjob"],
+    ),
+    # The node exporter's filesystem collector. The disk alerts read avail, not free: the
+    # blocks reserved for root are no use to PostgreSQL or the app.
+    _spec(
+        "node_filesystem_avail_bytes",
+        "gauge",
+        "Bytes of the filesystem that unprivileged users may still write.",
+        SOURCE_NODE_EXPORTER,
+        ["device", "fstype", "mountpoint"],
+    ),
+    _spec(
+        "node_filesystem_size_bytes",
+        "gauge",
+        "Total size of the filesystem in bytes.",
+        SOURCE_NODE_EXPORTER,
+        ["device", "fstype", "mountpoint"],
+    ),
+    _spec(
+        "node_filesystem_readonly",
+        "gauge",
+        "1 when the filesystem is mounted read-only, 0 otherwise.",
+        SOURCE_NODE_EXPORTER,
+        ["device", "fstype", "mountpoint"],
     ),
 )
 

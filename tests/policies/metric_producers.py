@@ -22,6 +22,9 @@ from platform_tools import metrics_catalogue as catalogue
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA = REPO_ROOT / "infra"
+# The pinned kube-prometheus-stack's values.yaml (infra/schemas/SOURCES.yaml): what the
+# release does with a key our values leave out.
+KUBE_PROMETHEUS_STACK_DEFAULTS = INFRA / "schemas/charts/kube-prometheus-stack/values.json"
 PLAYBOOKS = REPO_ROOT / "playbooks"
 APP = "the app's /metrics"
 # The ops tools' metrics are written as node-exporter textfile files by the tools themselves
@@ -125,10 +128,48 @@ def kubernetes_producers(records: list[dict[str, Any]]) -> dict[str, str]:
         found[catalogue.SOURCE_PROMETHEUS] = "kube-prometheus-stack Prometheus"
         if stack.get("kubeStateMetrics", {}).get("enabled", True):
             found[catalogue.SOURCE_KSM] = "kube-prometheus-stack kube-state-metrics"
+        if node_exporter_scraped(stack):
+            found[catalogue.SOURCE_NODE_EXPORTER] = "kube-prometheus-stack prometheus-node-exporter"
         textfile = textfile_hostpath(stack)
         if textfile and writes_textfile(objects, textfile, "kube-bench"):
             found[catalogue.SOURCE_KUBE_BENCH] = f"kube-bench gate writes {textfile}"
     return found
+
+
+def _stack_default(*keys: str) -> Any:
+    value = json.loads(KUBE_PROMETHEUS_STACK_DEFAULTS.read_text(encoding="utf-8"))["content"]
+    for key in keys:
+        value = value[key]
+    return value
+
+
+def node_exporter_scraped(stack_values: dict[str, Any]) -> bool:
+    """Whether the stack's node exporter runs, is scraped and keeps its filesystem collector.
+
+    The chart installs the prometheus-node-exporter subchart on `nodeExporter.enabled` (its
+    Chart.yaml condition, read at kube-prometheus-stack-88.5.3) and the subchart's
+    ServiceMonitor on `prometheus.monitor.enabled` under the parent's `prometheus-node-exporter`
+    key; both default to true in the parent's values.yaml, read from the vendored copy when our
+    values leave them out.
+    """
+    enabled = stack_values.get("nodeExporter", {}).get(
+        "enabled", _stack_default("nodeExporter", "enabled")
+    )
+    exporter = stack_values.get("prometheus-node-exporter", {})
+    monitored = (
+        exporter.get("prometheus", {})
+        .get("monitor", {})
+        .get(
+            "enabled",
+            _stack_default("prometheus-node-exporter", "prometheus", "monitor", "enabled"),
+        )
+    )
+    args = exporter.get("extraArgs", [])
+    # The filesystem collector is on by default; either flag turns it off.
+    filesystem = "--no-collector.filesystem" not in args and (
+        "--collector.disable-defaults" not in args or "--collector.filesystem" in args
+    )
+    return bool(enabled and monitored and filesystem)
 
 
 def textfile_hostpath(stack_values: dict[str, Any]) -> str | None:
@@ -166,18 +207,27 @@ def writes_textfile(objects: list[dict[str, Any]], host_folder: str, name: str) 
     return False
 
 
-def host_producers(inventory: str = "production") -> dict[str, str]:
-    """Scrape jobs of the hosts' Prometheus (playbooks' monitoring role) for an inventory."""
+def host_producers(
+    inventory: str = "production", overrides: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Scrape jobs of the hosts' Prometheus (playbooks' monitoring role) for an inventory,
+    its variables changed by `overrides` (as extra vars would)."""
     variables: dict[str, Any] = {}
     defaults = PLAYBOOKS / "roles/monitoring/defaults/main.yml"
     variables |= yaml.safe_load(defaults.read_text()) or {}
     for path in sorted((PLAYBOOKS / "inventories" / inventory / "group_vars").glob("*.yml")):
         variables |= yaml.safe_load(path.read_text()) or {}
+    variables |= overrides or {}
     found = {catalogue.SOURCE_PROMETHEUS: "hosts' Prometheus"}
     if variables.get("monitoring_postgres_exporter_targets"):
         found[catalogue.SOURCE_POSTGRES_EXPORTER] = "monitoring role job postgresql"
     if variables.get("monitoring_app_targets"):
         found[APP] = "monitoring role job campus-app"
+    node_targets = variables.get("monitoring_node_targets") or []
+    # The default target is the role's own exporter, which it installs only when enabled.
+    own = [t for t in node_targets if "monitoring_node_exporter_listen_address" in t]
+    if node_targets and (variables.get("monitoring_node_exporter_enabled") or own != node_targets):
+        found[catalogue.SOURCE_NODE_EXPORTER] = "monitoring role job node"
     for source in DECLARED_TEXTFILE_SOURCES:
         found[source] = "textfile written by the ops tool itself (declared)"
     return found
