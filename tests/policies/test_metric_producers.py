@@ -50,15 +50,23 @@ def test_every_metric_of_alerts_and_dashboards_has_a_producer(captured, app_metr
     assert _missing(used, app_metrics.names, present) == []
 
 
-def test_kubernetes_produces_the_app_database_falco_state_and_kube_bench_metrics(captured):
+def test_kubernetes_produces_the_app_database_falco_state_node_and_kube_bench_metrics(captured):
     present = mp.kubernetes_producers(captured["prod"])
     assert {
         mp.APP,
         catalogue.SOURCE_CNPG,
         catalogue.SOURCE_FALCO,
         catalogue.SOURCE_KSM,
+        catalogue.SOURCE_NODE_EXPORTER,
         catalogue.SOURCE_KUBE_BENCH,
     } <= set(present)
+
+
+def test_hosts_scrape_the_node_exporter_of_the_monitoring_role():
+    assert catalogue.SOURCE_NODE_EXPORTER in mp.host_producers()
+    # Other hosts' exporters are scraped even where this one's is not installed.
+    elsewhere = {"monitoring_node_exporter_enabled": False, "monitoring_node_targets": ["db:9100"]}
+    assert catalogue.SOURCE_NODE_EXPORTER in mp.host_producers(overrides=elsewhere)
 
 
 def _without(records, change):
@@ -98,6 +106,79 @@ def _gate_writing_elsewhere(record):
 def _cluster_without_barman_plugin(record):
     if record["type"].endswith(":Cluster"):
         record["inputs"]["spec"]["plugins"] = []
+
+
+def _stack_values(change):
+    def edit(record):
+        if (
+            record["type"] == "kubernetes:helm.sh/v3:Release"
+            and record["name"] == "kube-prometheus-stack"
+        ):
+            change(record["inputs"]["values"])
+
+    return edit
+
+
+def _node_exporter_disabled(values):
+    values["nodeExporter"] = {"enabled": False}
+
+
+def _node_exporter_not_scraped(values):
+    values["prometheus-node-exporter"]["prometheus"] = {"monitor": {"enabled": False}}
+
+
+def _filesystem_collector_off(values):
+    values["prometheus-node-exporter"]["extraArgs"].append("--no-collector.filesystem")
+
+
+def _default_collectors_off(values):
+    values["prometheus-node-exporter"]["extraArgs"].append("--collector.disable-defaults")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _node_exporter_disabled,
+        _node_exporter_not_scraped,
+        _filesystem_collector_off,
+        _default_collectors_off,
+    ],
+)
+def test_a_node_exporter_off_unscraped_or_without_filesystems_is_not_counted(captured, change):
+    records = _without(captured["prod"], _stack_values(change))
+    assert catalogue.SOURCE_NODE_EXPORTER not in mp.kubernetes_producers(records)
+
+
+def test_a_node_exporter_that_collects_filesystems_among_other_collectors_is_counted(captured):
+    def only_filesystems(values):
+        values["prometheus-node-exporter"]["extraArgs"] += [
+            "--collector.disable-defaults",
+            "--collector.filesystem",
+        ]
+
+    records = _without(captured["prod"], _stack_values(only_filesystems))
+    assert catalogue.SOURCE_NODE_EXPORTER in mp.kubernetes_producers(records)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"monitoring_node_targets": []}, {"monitoring_node_exporter_enabled": False}],
+    ids=["no-node-targets", "own-exporter-not-installed"],
+)
+def test_hosts_without_a_node_exporter_to_scrape_do_not_count_it(overrides):
+    assert catalogue.SOURCE_NODE_EXPORTER not in mp.host_producers(overrides=overrides)
+
+
+def test_the_disk_alerts_are_reported_when_no_deployment_scrapes_a_node_exporter(
+    captured, app_metrics
+):
+    records = _without(captured["prod"], _stack_values(_node_exporter_disabled))
+    present = mp.kubernetes_producers(records) | mp.host_producers(
+        overrides={"monitoring_node_targets": []}
+    )
+    missing = _missing(_rule_expressions() + _dashboard_expressions(), app_metrics.names, present)
+    reported = {m.split(":")[0] for m in missing if catalogue.SOURCE_NODE_EXPORTER in m}
+    assert reported == {"CampusDiskFillingUp", "CampusDiskAlmostFull"}
 
 
 @pytest.mark.parametrize(
