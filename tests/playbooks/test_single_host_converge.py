@@ -292,6 +292,53 @@ def test_prometheus_reports_the_app_target_up(converged: Converge) -> None:
     assert {"prometheus", "postgresql", "node"} <= set(targets)
 
 
+def _disk_alert_selectors() -> dict[str, str]:
+    """The disk alerts' own selectors of the node exporter's filesystem series, by metric."""
+    rules = yaml.safe_load((REPO / "policies/prometheus/rules/campus-hosts.yml").read_text())
+    (expr,) = [
+        rule["expr"]
+        for group in rules["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == "CampusDiskAlmostFull"
+    ]
+    selectors = {}
+    for name in (
+        "node_filesystem_avail_bytes",
+        "node_filesystem_size_bytes",
+        "node_filesystem_readonly",
+    ):
+        match = re.search(rf"{name}\{{[^}}]*\}}", expr)
+        assert match, f"CampusDiskAlmostFull reads no {name}"
+        selectors[name] = match.group(0)
+    return selectors
+
+
+def test_prometheus_has_filesystems_the_disk_alerts_watch(converged: Converge) -> None:
+    # The alerts' fstype and read-only filters applied to what the real node exporter writes:
+    # filters that left out every real filesystem would keep the alerts silent for ever.
+    selectors = _disk_alert_selectors()
+    query = (
+        f"({selectors['node_filesystem_avail_bytes']} / {selectors['node_filesystem_size_bytes']})"
+        f" and {selectors['node_filesystem_readonly']} == 0"
+    )
+    # The node target's first scrape may still be to come.
+    deadline = time.monotonic() + 60
+    while True:
+        answer = requests.get(f"{PROMETHEUS}/api/v1/query", params={"query": query}, timeout=10)
+        body = answer.json()
+        assert body["status"] == "success", body
+        found = body["data"]["result"]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert found, f"no filesystem series matches {query}"
+    for series in found:
+        labels = series["metric"]
+        assert labels["job"] == "node", labels
+        assert {"instance", "device", "fstype", "mountpoint"} <= set(labels), labels
+        assert 0 <= float(series["value"][1]) <= 1, series
+
+
 def test_prometheus_loads_the_alert_rules_of_policies(converged: Converge) -> None:
     expected = set()
     for rule_file in sorted((REPO / "policies" / "prometheus" / "rules").glob("*.yml")):
