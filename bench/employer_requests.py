@@ -5,7 +5,9 @@ Prints, in one run, each figure, its ratio to the field baseline and its ratio t
 physical limit on this machine:
 
 - validator: 60,000 requests of 1 to 50 employees (about 1.5 million employees) judged and
-  approved (learners, enrolments, participations created) on PostgreSQL. Field baseline: one
+  approved (learners, enrolments, participations created) on PostgreSQL, by `--workers`
+  validators at once as `platform-tools requests validate --workers` runs them (each a
+  session of its own on its share of the organisations; 1 for a single one). Field baseline: one
   person validating dossiers by hand, "how can one person validate 60,000 dossiers a day?",
   i.e. 60,000 in a day; the issue's target is under 60 s. Physical limit: the same learner,
   enrolment and participation rows written by bare INSERT … SELECT with nothing decided.
@@ -18,7 +20,8 @@ physical limit on this machine:
   database), the HTTP stack's own ceiling.
 
     .venv/bin/python bench/employer_requests.py --database-url postgresql://... \
-        [--requests 60000] [--batch 2000] [--activities 1] [--signups 2000] [--clients 8]
+        [--requests 60000] [--batch 2000] [--workers 2] [--activities 1] \
+        [--signups 2000] [--clients 8]
 """
 
 from __future__ import annotations
@@ -34,16 +37,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import event, text
 
 from app.domain.employer_limits import MAX_BIGINT
 from app.services import activities, curricula
-from app.services.request_validator import validate_submitted
+from app.services.request_validator import ValidationRun
 from app.settings import Settings
 from app.store import migrate
 from app.store.engine import build_engine, write_transaction
+from platform_tools.requests.workers import validate_until_done
 
 sys.path.insert(0, str(Path(__file__).parent))
 from propagation import scratch_database
@@ -138,31 +143,28 @@ def seed(engine, requests: int, activity_count: int) -> int:
     return int(employees)
 
 
-def validate_all(engine, batch: int) -> tuple[float, list[int], int, int]:
-    """Run the validator until nothing is submitted: (seconds, statements per run, approved,
-    referred)."""
+def validate_all(engine, batch: int, workers: int) -> tuple[float, list[int], int, int]:
+    """Run the validator as `platform-tools requests validate --workers` does, until nothing is
+    submitted: (seconds, statements per run, approved, referred)."""
     counts: list[int] = []
-    current = 0
+    current: Counter[int] = Counter()
+    totals = {"approved": 0, "referred": 0}
 
     def count(*_args) -> None:
-        nonlocal current
-        current += 1
+        current[threading.get_ident()] += 1
+
+    def judged(_worker: int, run: ValidationRun) -> None:
+        # Called in the worker's thread after each run: its statements since the last one.
+        counts.append(current.pop(threading.get_ident(), 0))
+        totals["approved"] += run.approved
+        totals["referred"] += run.referred
 
     event.listen(engine, "before_cursor_execute", count)
-    approved = referred = 0
     started = time.perf_counter()
-    while True:
-        current = 0
-        with write_transaction(engine) as conn:
-            run = validate_submitted(conn, batch)
-        if run.approved + run.referred == 0:
-            break
-        counts.append(current)
-        approved += run.approved
-        referred += run.referred
+    validate_until_done(engine, batch, None, workers, judged)
     seconds = time.perf_counter() - started
     event.remove(engine, "before_cursor_execute", count)
-    return seconds, counts, approved, referred
+    return seconds, counts, totals["approved"], totals["referred"]
 
 
 def floor_seconds(engine) -> float:
@@ -194,12 +196,14 @@ def floor_seconds(engine) -> float:
     return time.perf_counter() - started
 
 
-def bench_validator(server: str, requests: int, batch: int, activity_count: int) -> None:
+def bench_validator(
+    server: str, requests: int, batch: int, activity_count: int, workers: int
+) -> None:
     with scratch_database("postgresql", server) as url:
         engine = build_engine(Settings(database_url=url))
         migrate.upgrade(engine)
         employees = seed(engine, requests, activity_count)
-        seconds, counts, approved, referred = validate_all(engine, batch)
+        seconds, counts, approved, referred = validate_all(engine, batch, workers)
         floor = floor_seconds(engine)
         engine.dispose()
     # A small run for the statement count: 10 requests instead of a full batch.
@@ -207,13 +211,14 @@ def bench_validator(server: str, requests: int, batch: int, activity_count: int)
         engine = build_engine(Settings(database_url=url))
         migrate.upgrade(engine)
         seed(engine, 10, activity_count)
-        _, small_counts, _, _ = validate_all(engine, batch)
+        _, small_counts, _, _ = validate_all(engine, batch, 1)
         engine.dispose()
     field_seconds = 86_400 * requests / FIELD_DOSSIERS_PER_DAY
     print(
         f"validator: {requests} requests ({employees} employees, {activity_count} activities) "
         f"judged in {seconds:.1f} s ({approved} approved, {referred} referred), "
-        f"{len(counts)} runs of up to {batch} | target 60 s: {60 / seconds:.2f}x under it"
+        f"{len(counts)} runs of up to {batch}, {workers} at once"
+        f" | target 60 s: {60 / seconds:.2f}x under it"
         f" | field (one person, 60,000 a day): {field_seconds / seconds:,.0f}x faster"
         f" | floor {floor:.1f} s: {seconds / floor:.1f}x the floor"
     )
@@ -330,6 +335,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="a PostgreSQL server URL")
     parser.add_argument("--requests", type=int, default=60_000)
     parser.add_argument("--batch", type=int, default=2_000)
+    parser.add_argument("--workers", type=int, default=2, help="validators at once")
     parser.add_argument("--activities", type=int, default=1)
     parser.add_argument("--signups", type=int, default=2_000)
     parser.add_argument("--clients", type=int, default=8)
@@ -337,7 +343,7 @@ def main() -> None:
     parser.add_argument("--skip", choices=["validator", "signup"], action="append", default=[])
     args = parser.parse_args()
     if "validator" not in args.skip:
-        bench_validator(args.database_url, args.requests, args.batch, args.activities)
+        bench_validator(args.database_url, args.requests, args.batch, args.activities, args.workers)
     if "signup" not in args.skip:
         bench_signup(args.database_url, args.signups, args.clients, args.repeat)
 

@@ -9,6 +9,11 @@ Safe twice at once: on PostgreSQL the claim skips rows another run has locked (S
 and organisations are locked in id order before their totals are read; SQLite runs one
 writer at a time. Safe after a crash: an interrupted run commits nothing, so its requests
 are still `submitted` and the next run judges them.
+
+Runs meant to work side by side each take a `Share` of the organisations: two runs that
+share an organisation wait for each other's commit at its lock, so only runs on disjoint
+organisations really overlap (PostgreSQL uses a core per session; `platform-tools requests
+validate --workers`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,14 @@ MAX_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
+class Share:
+    """The organisations whose id is `index` modulo `of`: one of `of` disjoint shares."""
+
+    index: int
+    of: int
+
+
+@dataclass(frozen=True)
 class ValidationRun:
     """What one run decided."""
 
@@ -46,9 +59,12 @@ class ValidationRun:
         return {"approved": self.approved, "referred": self.referred}
 
 
-def validate_submitted(conn: Connection, limit: int = DEFAULT_LIMIT) -> ValidationRun:
-    """Judge up to `limit` submitted requests, oldest first, in the caller's transaction."""
-    ids = _claim(conn, limit)
+def validate_submitted(
+    conn: Connection, limit: int = DEFAULT_LIMIT, share: Share | None = None
+) -> ValidationRun:
+    """Judge up to `limit` submitted requests, oldest first, in the caller's transaction; only
+    those of the organisations in `share` when given."""
+    ids = _claim(conn, limit, share)
     if not ids:
         return ValidationRun(0, 0, 0)
     claimed = id_rows(conn.dialect.name, "claimed_ids", ids)
@@ -94,13 +110,15 @@ def validate_submitted(conn: Connection, limit: int = DEFAULT_LIMIT) -> Validati
     return ValidationRun(len(approved), len(outcomes) - len(approved), enrolments)
 
 
-def _claim(conn: Connection, limit: int) -> list[int]:
+def _claim(conn: Connection, limit: int, share: Share | None) -> list[int]:
     query = (
         select(employer_request.c.id)
         .where(employer_request.c.status == "submitted")
         .order_by(employer_request.c.submitted_at, employer_request.c.id)
         .limit(limit)
     )
+    if share is not None and share.of > 1:
+        query = query.where(employer_request.c.organisation_id % share.of == share.index)
     if conn.dialect.name == "postgresql":
         # A concurrent run has locked its own claim: take the next requests, never the same.
         query = query.with_for_update(skip_locked=True)

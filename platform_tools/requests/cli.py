@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 from prometheus_client import CollectorRegistry
 
-from app.services.request_validator import DEFAULT_LIMIT, ValidationRun, validate_submitted
-from app.store.engine import write_transaction
+from app.services.request_validator import DEFAULT_LIMIT, ValidationRun
 from platform_tools.metrics_catalogue import create_metric
+from platform_tools.requests.workers import validate_until_done
 from platform_tools.run.database import database_settings, open_engine
+from platform_tools.run.errors import UsageError
 from platform_tools.run.exit_codes import EXIT_CODES_HELP
 from platform_tools.run.metrics_sink import resolve_sink
 from platform_tools.run.options import DatabaseUrl, JsonOutput, MetricsFile, Pushgateway
@@ -41,6 +43,15 @@ def validate(
             min=1, max=10_000, help="Requests judged per transaction (one run of the validator)."
         ),
     ] = DEFAULT_LIMIT,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=16,
+            help="Validators at once, each in its own session on its own share of the "
+            "organisations (PostgreSQL; about the database server's cores).",
+        ),
+    ] = 1,
     database_url: DatabaseUrl = None,
     metrics_file: MetricsFile = None,
     pushgateway: Pushgateway = None,
@@ -50,14 +61,18 @@ def validate(
     and enrolments), refer the rest to staff with reasons.
 
     Each batch is one transaction: safe to run twice at once, and after a crash (an
-    interrupted batch commits nothing and is judged by the next run).
+    interrupted batch commits nothing and is judged by the next run). A batch that lost a race
+    with another validator is judged again.
     """
-    with command_run("requests validate", limit=limit) as run:
+    with command_run("requests validate", limit=limit, workers=workers) as run:
         run.sink = resolve_sink(
             metrics_file, pushgateway, "campus_requests_validate.prom", job="campus_requests"
         )
-        settings = database_settings(database_url)
+        # A session for each worker.
+        settings = replace(database_settings(database_url), threads=workers)
         engine = open_engine(settings, "--database-url" if database_url else "DATABASE_URL")
+        if workers > 1 and engine.dialect.name != "postgresql":
+            raise UsageError("above 1 needs PostgreSQL: SQLite writes one at a time", "--workers")
         totals = {"approved": 0, "referred": 0, "enrolments": 0, "runs": 0}
 
         def metrics(outcome: RunOutcome) -> CollectorRegistry:
@@ -72,21 +87,17 @@ def validate(
             return registry
 
         run.metrics = metrics
-        remaining = limit
-        while remaining is None or remaining > 0:
-            size = batch if remaining is None else min(batch, remaining)
-            with write_transaction(engine) as conn:
-                result: ValidationRun = validate_submitted(conn, size)
-            judged = result.approved + result.referred
-            if judged == 0:
-                break
+
+        def judged(worker: int, result: ValidationRun) -> None:
             totals["approved"] += result.approved
             totals["referred"] += result.referred
             totals["enrolments"] += result.enrolments
             totals["runs"] += 1
-            run.log.info("batch_judged", **result.as_dict(), enrolments=result.enrolments)
-            if remaining is not None:
-                remaining -= judged
+            run.log.info(
+                "batch_judged", **result.as_dict(), enrolments=result.enrolments, worker=worker
+            )
+
+        validate_until_done(engine, batch, limit, workers, judged)
         run.record(**totals)
         if json_output:
             emit_json(totals)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import clock
-from app.services.request_validator import validate_submitted
+from app.services.request_validator import Share, validate_submitted
 from app.store.engine import write_transaction
 from app.store.schema import enrolment
 from app.store.schema_employers import employer_request, outbox_message
@@ -238,6 +238,40 @@ def test_two_validators_at_once_never_judge_a_request_twice(client, engine, staf
     assert statuses == ["approved"]
     assert decided == 60
     assert enrolments == sum(1 + i % 3 for i in range(60))
+
+
+def test_each_share_judges_only_its_organisations_and_together_they_judge_all(
+    client, engine, staff
+):
+    school = School(client, staff)
+    post(client, "/api/v1/validation-rules", rule(), staff)
+    orgs = [sign_up(client, seed) for seed in (1, 2, 3)]
+    for org in orgs:
+        for i in range(2):
+            _submit(
+                client, org, school.step, f"R{org['id']}-{i}", employees(1, 7, f"{org['id']}-{i}-")
+            )
+    odd = Share(1, 2)
+
+    with write_transaction(engine) as conn:
+        first = validate_submitted(conn, 100, odd)
+    with write_transaction(engine) as conn:
+        again = validate_submitted(conn, 100, odd)
+
+    judged_orgs = {org["id"] for org in orgs if org["id"] % 2 == 1}
+    assert first.approved == 2 * len(judged_orgs) and again.approved == 0
+    with engine.connect() as conn:
+        statuses = dict(
+            conn.execute(
+                select(employer_request.c.organisation_id, employer_request.c.status).distinct()
+            ).all()
+        )
+    assert statuses == {
+        org["id"]: "approved" if org["id"] in judged_orgs else "submitted" for org in orgs
+    }
+    with write_transaction(engine) as conn:
+        rest = validate_submitted(conn, 100, Share(0, 2))
+    assert rest.approved == 2 * (len(orgs) - len(judged_orgs))
 
 
 def test_a_run_that_dies_midway_leaves_its_requests_to_the_next_run(client, engine, staff):
