@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+import jinja2
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "playbooks"
@@ -164,3 +167,64 @@ def once_per_session(
         runs = produce()
         result.write_text(runs_to_json(runs))
         return runs
+
+
+@dataclass(frozen=True)
+class InventoryHost:
+    """A host of an inventory: its groups (parents included) and its variables, merged as
+    Ansible merges group_vars and host variables, not yet templated."""
+
+    groups: frozenset[str]
+    variables: dict[str, Any]
+
+
+def inventory_hosts(inventory: Path) -> dict[str, InventoryHost]:
+    """Every host of `inventory`, as ansible-inventory reads it (no host is contacted)."""
+    proc = subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", str(inventory), "--list"],
+        cwd=REPO,
+        env=ansible_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    listing = json.loads(proc.stdout)
+
+    def members(group: str) -> set[str]:
+        entry = listing.get(group, {})
+        found = set(entry.get("hosts", []))
+        for child in entry.get("children", []):
+            found |= members(child)
+        return found
+
+    groups = {group: members(group) for group in listing if group != "_meta"}
+    hostvars = listing["_meta"]["hostvars"]
+    return {
+        host: InventoryHost(
+            groups=frozenset(group for group, hosts in groups.items() if host in hosts),
+            variables=hostvars.get(host, {}),
+        )
+        for host in groups.get("all", set())
+    }
+
+
+def render(value: Any, variables: dict[str, Any], hostvars: dict[str, dict[str, Any]]) -> Any:
+    """`value` templated with a host's variables, until no template is left, for the plain
+    expressions inventories and role defaults use (variables, hostvars[...], default()).
+
+    Unlike Ansible, another host's variable that is itself a template is rendered in this
+    host's context: enough for the literal addresses the inventories give hostvars.
+    """
+    if isinstance(value, list):
+        return [render(item, variables, hostvars) for item in value]
+    if isinstance(value, dict):
+        return {key: render(item, variables, hostvars) for key, item in value.items()}
+    # Inventory values, not HTML: nothing to escape (Ansible renders them the same way).
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)  # noqa: S701
+    context = {**variables, "hostvars": hostvars}
+    for _ in range(10):
+        if not isinstance(value, str) or "{{" not in value:
+            return value
+        value = environment.from_string(value).render(context)
+    raise AssertionError(f"template still unresolved after 10 passes: {value}")

@@ -8,7 +8,9 @@ import jinja2
 import pytest
 import yaml
 
-from .ansible_cli import PLAYBOOKS, run_playbook
+from tests.policies.metric_producers import scraped_node_exporters
+
+from .ansible_cli import PLAYBOOKS, inventory_hosts, render, run_playbook
 
 pytestmark = pytest.mark.xdist_group("ansible-converge")
 
@@ -90,8 +92,49 @@ def test_production_internal_services_never_listen_on_every_interface() -> None:
     assert re.search(r"db-1\.campus\.example\.edu:\n\s+campus_private_address: 10\.", hosts)
     for path in (INVENTORIES / "production").rglob("*.yml"):
         assert not re.search(r"listen_address:\s*\"?0\.0\.0\.0", path.read_text()), path
-    # The exporter's port is open to the monitoring server alone.
-    (exporter,) = [s for s in database["firewall_allowed"] if s["port"] == 9187]
-    assert exporter["sources"] == [
-        "{{ hostvars['monitor-1.campus.example.edu'].campus_private_address }}/32"
-    ]
+    assert database["campus_node_exporter_listen_address"] == "{{ campus_private_address }}:9100"
+    # The exporters' ports are open to the monitoring server alone.
+    for port in (9187, 9100):
+        (exporter,) = [s for s in database["firewall_allowed"] if s["port"] == port]
+        assert exporter["sources"] == [
+            "{{ hostvars['monitor-1.campus.example.edu'].campus_private_address }}/32"
+        ], port
+
+
+def _host(inventory: str, name: str) -> tuple[dict, dict]:
+    """A host's variables over the node_exporter role's defaults, and every host's variables."""
+    hosts = inventory_hosts(INVENTORIES / inventory)
+    defaults = _load(PLAYBOOKS / "roles/node_exporter/defaults/main.yml")
+    return defaults | hosts[name].variables, {h: host.variables for h, host in hosts.items()}
+
+
+def test_the_production_database_servers_node_exporter_listens_on_its_private_address() -> None:
+    variables, hostvars = _host("production", "db-1.campus.example.edu")
+    address = render(variables["node_exporter_listen_address"], variables, hostvars)
+    assert address == "10.20.10.11:9100"
+    # What database.yml writes for the init script or the systemd unit to read.
+    template = jinja2.Environment(  # noqa: S701
+        undefined=jinja2.StrictUndefined, trim_blocks=True
+    )
+    text = PLAYBOOKS / "roles/node_exporter/templates/prometheus-node-exporter.default.j2"
+    options = template.from_string(text.read_text()).render(
+        ansible_managed="managed",
+        node_exporter_listen_address=address,
+        node_exporter_textfile_dir=render(variables["node_exporter_textfile_dir"], variables, {}),
+    )
+    assert "--web.listen-address=10.20.10.11:9100 " in options
+    assert '--collector.textfile.directory=/var/lib/prometheus/node-exporter"' in options
+    # Only the monitoring server may reach it, and it does scrape it.
+    firewall = render(variables["firewall_allowed"], variables, hostvars)
+    (rule,) = [s for s in firewall if s["port"] == 9100]
+    assert rule["sources"] == ["10.20.10.21/32"]
+    monitor, _ = _host("production", "monitor-1.campus.example.edu")
+    assert "10.20.10.11:9100" in render(monitor["monitoring_node_targets"], monitor, hostvars)
+
+
+@pytest.mark.parametrize("inventory", ["staging", "production"])
+def test_every_database_server_has_its_node_exporter_scraped(inventory: str) -> None:
+    hosts = inventory_hosts(INVENTORIES / inventory)
+    databases = {name for name, host in hosts.items() if "db_servers" in host.groups}
+    assert databases
+    assert databases <= scraped_node_exporters(inventory)

@@ -9,6 +9,7 @@ platform_tools.metrics_catalogue (`source`); this module says which sources are 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from platform_tools import metrics_catalogue as catalogue
+from tests.playbooks.ansible_cli import InventoryHost, inventory_hosts, render
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA = REPO_ROOT / "infra"
@@ -207,27 +209,113 @@ def writes_textfile(objects: list[dict[str, Any]], host_folder: str, name: str) 
     return False
 
 
+# Hosts whose Prometheus the monitoring role runs (and with it their own node exporter); the
+# database servers run the node exporter too (database.yml), with the same settings on a
+# host that is both (validate_inventory).
+MONITORING_GROUPS = frozenset({"monitoring_servers", "single_hosts"})
+DATABASE_GROUP = "db_servers"
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in {"true", "yes", "on", "1"}
+
+
+def _is_loopback(target: str) -> bool:
+    host = target.rsplit(":", 1)[0].strip("[]")
+    return host.startswith("127.") or host in {"localhost", "::1"}
+
+
+@functools.cache
+def _inventory(inventory: str) -> dict[str, InventoryHost]:
+    return inventory_hosts(PLAYBOOKS / "inventories" / inventory)
+
+
+def _hosts(inventory: str, overrides: dict[str, Any] | None) -> dict[str, tuple[frozenset, dict]]:
+    """{host: (groups, variables)}: the roles' defaults, then the inventory's variables of that
+    host, then `overrides` (as extra vars would)."""
+    defaults: dict[str, Any] = {}
+    for role in ("monitoring", "node_exporter"):
+        path = PLAYBOOKS / "roles" / role / "defaults/main.yml"
+        defaults |= yaml.safe_load(path.read_text()) or {}
+    hosts = _inventory(inventory)
+    return {
+        name: (host.groups, defaults | host.variables | (overrides or {}))
+        for name, host in hosts.items()
+    }
+
+
+def node_exporter_scrapes(
+    inventory: str = "production", overrides: dict[str, Any] | None = None
+) -> list[tuple[str, str, str | None]]:
+    """Node targets of the hosts' Prometheus that a node exporter answers, as
+    (Prometheus host, target, host of the exporter). A target that is the address of an
+    inventory host's node exporter counts only if the playbooks run that exporter; a loopback
+    target is the Prometheus host's own; any other target is an exporter outside the
+    inventory, assumed to be there (host None)."""
+    hosts = _hosts(inventory, overrides)
+    hostvars = {name: variables for name, (_, variables) in hosts.items()}
+    exporters: dict[str, tuple[str, bool]] = {}
+    for name, (groups, variables) in hosts.items():
+        monitoring = bool(groups & MONITORING_GROUPS)
+        database = DATABASE_GROUP in groups
+        if not (monitoring or database):
+            continue
+        address = (
+            "monitoring_node_exporter_listen_address"
+            if monitoring
+            else "node_exporter_listen_address"
+        )
+        running = (
+            monitoring
+            and _truthy(render(variables["monitoring_node_exporter_enabled"], variables, hostvars))
+        ) or (database and _truthy(render(variables["node_exporter_enabled"], variables, hostvars)))
+        exporters[name] = (render(variables[address], variables, hostvars), running)
+    scrapes = []
+    for name, (groups, variables) in hosts.items():
+        if not groups & MONITORING_GROUPS:
+            continue
+        for target in render(variables.get("monitoring_node_targets") or [], variables, hostvars):
+            owners = [
+                host
+                for host, (address, _) in exporters.items()
+                if address == target and (host == name or not _is_loopback(target))
+            ]
+            if owners:
+                scrapes += [(name, target, host) for host in owners if exporters[host][1]]
+            elif not _is_loopback(target):
+                scrapes.append((name, target, None))
+    return scrapes
+
+
+def scraped_node_exporters(
+    inventory: str = "production", overrides: dict[str, Any] | None = None
+) -> set[str]:
+    """The inventory's hosts whose node exporter a Prometheus of the inventory scrapes."""
+    return {host for _, _, host in node_exporter_scrapes(inventory, overrides) if host}
+
+
 def host_producers(
     inventory: str = "production", overrides: dict[str, Any] | None = None
 ) -> dict[str, str]:
     """Scrape jobs of the hosts' Prometheus (playbooks' monitoring role) for an inventory,
     its variables changed by `overrides` (as extra vars would)."""
-    variables: dict[str, Any] = {}
-    defaults = PLAYBOOKS / "roles/monitoring/defaults/main.yml"
-    variables |= yaml.safe_load(defaults.read_text()) or {}
-    for path in sorted((PLAYBOOKS / "inventories" / inventory / "group_vars").glob("*.yml")):
-        variables |= yaml.safe_load(path.read_text()) or {}
-    variables |= overrides or {}
+    hosts = _hosts(inventory, overrides)
+    hostvars = {name: variables for name, (_, variables) in hosts.items()}
+    prometheus = [v for groups, v in hosts.values() if groups & MONITORING_GROUPS]
     found = {catalogue.SOURCE_PROMETHEUS: "hosts' Prometheus"}
-    if variables.get("monitoring_postgres_exporter_targets"):
+
+    def targets(variable: str) -> bool:
+        return any(render(v.get(variable) or [], v, hostvars) for v in prometheus)
+
+    if targets("monitoring_postgres_exporter_targets"):
         found[catalogue.SOURCE_POSTGRES_EXPORTER] = "monitoring role job postgresql"
-    if variables.get("monitoring_app_targets"):
+    if targets("monitoring_app_targets"):
         found[APP] = "monitoring role job campus-app"
-    node_targets = variables.get("monitoring_node_targets") or []
-    # The default target is the role's own exporter, which it installs only when enabled.
-    own = [t for t in node_targets if "monitoring_node_exporter_listen_address" in t]
-    if node_targets and (variables.get("monitoring_node_exporter_enabled") or own != node_targets):
-        found[catalogue.SOURCE_NODE_EXPORTER] = "monitoring role job node"
+    scrapes = node_exporter_scrapes(inventory, overrides)
+    if scrapes:
+        found[catalogue.SOURCE_NODE_EXPORTER] = "monitoring role job node: " + ", ".join(
+            sorted({host or target for _, target, host in scrapes})
+        )
     for source in DECLARED_TEXTFILE_SOURCES:
         found[source] = "textfile written by the ops tool itself (declared)"
     return found

@@ -69,6 +69,27 @@ def test_hosts_scrape_the_node_exporter_of_the_monitoring_role():
     assert catalogue.SOURCE_NODE_EXPORTER in mp.host_producers(overrides=elsewhere)
 
 
+def test_production_scrapes_the_node_exporters_of_the_monitoring_and_database_servers():
+    assert mp.node_exporter_scrapes() == [
+        ("monitor-1.campus.example.edu", "127.0.0.1:9100", "monitor-1.campus.example.edu"),
+        ("monitor-1.campus.example.edu", "10.20.10.11:9100", "db-1.campus.example.edu"),
+    ]
+    # The database server alone is enough for the disk alerts to have a producer.
+    own_off = {"monitoring_node_exporter_enabled": False}
+    assert mp.scraped_node_exporters(overrides=own_off) == {"db-1.campus.example.edu"}
+    assert catalogue.SOURCE_NODE_EXPORTER in mp.host_producers(overrides=own_off)
+
+
+def test_staging_scrapes_the_node_exporter_of_its_one_server():
+    assert mp.scraped_node_exporters("staging") == {"staging-campus-1.campus.example.edu"}
+
+
+def test_a_database_server_without_its_node_exporter_is_not_counted_as_scraped():
+    assert "db-1.campus.example.edu" not in mp.scraped_node_exporters(
+        overrides={"node_exporter_enabled": False}
+    )
+
+
 def _without(records, change):
     copied = copy.deepcopy(records)
     for record in copied:
@@ -162,8 +183,11 @@ def test_a_node_exporter_that_collects_filesystems_among_other_collectors_is_cou
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"monitoring_node_targets": []}, {"monitoring_node_exporter_enabled": False}],
-    ids=["no-node-targets", "own-exporter-not-installed"],
+    [
+        {"monitoring_node_targets": []},
+        {"monitoring_node_exporter_enabled": False, "node_exporter_enabled": False},
+    ],
+    ids=["no-node-targets", "no-exporter-installed"],
 )
 def test_hosts_without_a_node_exporter_to_scrape_do_not_count_it(overrides):
     assert catalogue.SOURCE_NODE_EXPORTER not in mp.host_producers(overrides=overrides)
