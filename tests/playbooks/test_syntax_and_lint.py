@@ -40,3 +40,11 @@ def test_ansible_lint_production_profile_has_no_findings() -> None:
     assert proc.returncode == 0, output[-4000:]
     assert "0 failure(s), 0 warning(s)" in output, output[-4000:]
     assert "Profile 'production' was required, and it passed" in output, output[-4000:]
+
+
+@pytest.mark.parametrize("playbook", ["database.yml", "monitoring.yml", "single-host.yml"])
+def test_each_playbook_with_a_node_exporter_configures_it_once(playbook: str) -> None:
+    # Listed, not run: no host is contacted.
+    run = run_playbook(playbook, "--list-tasks", "--tags", "node_exporter", touches_machine=False)
+    assert run.returncode == 0, run.tail()
+    assert run.output.count("node_exporter : Write the node exporter command line options") == 1

@@ -106,6 +106,27 @@ BAD_INPUTS = [
     ),
     pytest.param("monitoring_retention", {"monitoring_retention": "forever"}, id="retention"),
     pytest.param(
+        "node_exporter_listen_address",
+        {"node_exporter_listen_address": "9100"},
+        id="node-exporter-address",
+    ),
+    pytest.param(
+        "campus_node_exporter_listen_address",
+        {"campus_node_exporter_listen_address": "10.20.10.11"},
+        id="shared-node-exporter-address",
+    ),
+    pytest.param(
+        "campus_node_exporter_textfile_dir",
+        {"campus_node_exporter_textfile_dir": "var/lib/textfiles"},
+        id="textfile-dir-relative",
+    ),
+    # database.yml and the monitoring role would take turns rewriting the exporter's options.
+    pytest.param(
+        "monitoring_node_exporter_listen_address",
+        {"monitoring_node_exporter_listen_address": "127.0.0.1:9101"},
+        id="two-node-exporter-configurations",
+    ),
+    pytest.param(
         "monitoring_app_targets",
         {"monitoring_app_targets": "127.0.0.1:8000"},
         id="targets-not-list",
@@ -136,6 +157,14 @@ BAD_INPUTS = [
 ]
 
 
+# Correct too: the node exporter of a host in every group moved to another address for both
+# the database playbook and the monitoring role at once.
+GOOD_INPUTS = {
+    "correct": {},
+    "correct-shared-node-exporter": {"campus_node_exporter_listen_address": "10.20.10.11:9100"},
+}
+
+
 def failure_messages(play_output: str) -> dict[str, str]:
     """The message of the failed task of each host, from the JSON callback's output."""
     report = json.loads(play_output[play_output.index("{") :])
@@ -158,7 +187,7 @@ def validation(
     """One validate.yml run over a correct host and one host per bad input."""
 
     def validate() -> dict[str, PlaybookRun]:
-        hosts = {"correct": {}} | {case.id: case.values[1] for case in BAD_INPUTS}
+        hosts = GOOD_INPUTS | {case.id: case.values[1] for case in BAD_INPUTS}
         inventory = write_inventory(tmp_path_factory.mktemp("validate"), hosts)
         run = run_playbook(
             "validate.yml",
@@ -175,7 +204,8 @@ def validation(
 
 def test_a_correct_inventory_passes(validation: tuple[PlaybookRun, dict[str, str]]) -> None:
     run, messages = validation
-    assert "correct" not in messages, messages.get("correct")
+    for host in GOOD_INPUTS:
+        assert host not in messages, messages.get(host)
     assert "Traceback" not in run.output
 
 
