@@ -42,8 +42,9 @@ SOURCE_FALCO = "Falco native metrics (webserver.prometheus_metrics_enabled, rule
 SOURCE_KSM = "kube-state-metrics (kube-prometheus-stack)"
 SOURCE_PROMETHEUS = "Prometheus scrape loop (synthetic series)"
 SOURCE_NODE_EXPORTER = (
-    "prometheus/node_exporter filesystem collector (single hosts: the monitoring role's job "
-    "node; Kubernetes: kube-prometheus-stack's prometheus-node-exporter)"
+    "prometheus/node_exporter filesystem collector (hosts: the monitoring role's job node, "
+    "its own host and the database servers; Kubernetes: kube-prometheus-stack's "
+    "prometheus-node-exporter)"
 )
 
 
