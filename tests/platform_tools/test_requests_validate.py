@@ -136,12 +136,19 @@ def test_workers_judge_every_request_once_between_them(settings, engine):
     assert approvals == 20
 
 
-@pytest.mark.postgres
-def test_workers_stop_at_the_limit_together(postgres_url):
+@pytest.fixture
+def on_postgres(postgres_url):
+    """(settings, engine, API client) of an empty PostgreSQL database."""
     settings = Settings(database_url=postgres_url)
     engine = build_engine(settings)
     reset(engine)
-    client = falcon.testing.TestClient(create_app(settings, engine))
+    yield settings, engine, falcon.testing.TestClient(create_app(settings, engine))
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_workers_stop_at_the_limit_together(on_postgres):
+    settings, engine, client = on_postgres
     _requests_of_organisations(client, token_for(engine, "staff"), organisations=3, each=4)
 
     done = _validate(settings, "--workers", "2", "--batch", "2", "--limit", "5")
@@ -149,17 +156,13 @@ def test_workers_stop_at_the_limit_together(postgres_url):
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["approved"] == 5
     assert _statuses(engine).count("approved") == 5
-    engine.dispose()
 
 
 @pytest.mark.postgres
-def test_a_run_that_loses_a_race_for_an_enrolment_is_judged_again(postgres_url):
+def test_a_run_that_loses_a_race_for_an_enrolment_is_judged_again(on_postgres):
     # Another validator enrols the same person in the same step and year and commits while this
     # run waits on its enrolment: the run fails whole, is run again, and refers the request.
-    settings = Settings(database_url=postgres_url)
-    engine = build_engine(settings)
-    reset(engine)
-    client = falcon.testing.TestClient(create_app(settings, engine))
+    settings, engine, client = on_postgres
     staff = token_for(engine, "staff")
     school = School(client, staff)
     post(client, "/api/v1/validation-rules", rule(), staff)
@@ -197,7 +200,6 @@ def test_a_run_that_loses_a_race_for_an_enrolment_is_judged_again(postgres_url):
     with engine.connect() as conn:
         reasons = conn.execute(select(employer_request.c.reasons)).scalar_one()
     assert "employee_already_enrolled" in reasons
-    engine.dispose()
 
 
 def _wait_for_a_lock_wait(engine, seconds: float = 30) -> None:
