@@ -3,9 +3,9 @@
 Each worker is a session of its own working through its share of the organisations (see
 `app.services.request_validator.Share`): on PostgreSQL every session uses a core, and two
 workers judged 60,000 requests in 51 to 57 s where one took 64 s on a 2-core machine (README,
-"Employer requests"). A run that loses a race with another validator (the same person enrolled by both
-in one step and year, or a deadlock between them) has committed nothing; it is run again,
-and then sees the other's enrolment and refers its request to staff.
+"Employer requests"). A run that loses a race with another validator (the same person
+enrolled by both in one step and year, or a deadlock between them) has committed nothing; it
+is run again, and then sees the other's enrolment and refers its request to staff.
 """
 
 from __future__ import annotations
