@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import falcon
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from app.http import problems
@@ -18,6 +19,7 @@ from app.http.readiness import Readiness, probe_engine
 from app.http.resources.base import Deps
 from app.http.routes import ROUTES
 from app.http.shedding import Admission
+from app.observability.outbox_backlog import OutboxBacklog, scrape_engine
 from app.observability.tracing import instrument_engine, tracer, tracer_provider_for
 from app.services.principal_cache import PrincipalCache
 from app.settings import Settings
@@ -48,7 +50,9 @@ def create_app(
     )
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
-    deps = Deps(settings, engine, spec(ROUTES), Readiness(probe_engine(settings)))
+    database_metrics = CollectorRegistry()
+    database_metrics.register(OutboxBacklog(scrape_engine(settings)))
+    deps = Deps(settings, engine, spec(ROUTES), Readiness(probe_engine(settings)), database_metrics)
     for route in ROUTES:
         app.add_route(route.template, route.resource(deps))
     return app

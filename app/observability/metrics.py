@@ -70,6 +70,26 @@ for _outcome, _by in (
     # Present from the start, so a rate over them is 0 rather than absent.
     EMPLOYER_REQUESTS_VALIDATED.labels(_outcome, _by)
 
+# The outbox backlog, read from the database at each scrape (app.observability.outbox_backlog),
+# not counted by any process. Its names differ from the dispatcher's textfile metrics
+# (platform_tools/metrics_catalogue.py), so each series has one producer.
+OUTBOX_UNSENT = "campus_outbox_unsent_messages"
+OUTBOX_UNSENT_HELP = (
+    "Outbox messages to employers not yet sent, read from the database at scrape time. Every "
+    "app process reports the same database-wide figure: aggregate with max(), never sum()."
+)
+OUTBOX_OLDEST_UNSENT = "campus_outbox_oldest_unsent_seconds"
+OUTBOX_OLDEST_UNSENT_HELP = (
+    "Seconds since the oldest unsent outbox message was queued (0 when none is waiting), read "
+    "from the database at scrape time. Every app process reports the same database-wide "
+    "figure: aggregate with max(), never sum()."
+)
+OUTBOX_METRICS_UP = "campus_outbox_metrics_up"
+OUTBOX_METRICS_UP_HELP = (
+    "1 when this scrape read the outbox backlog from the database, 0 when the read failed (the "
+    "backlog series are then absent from this scrape)."
+)
+
 APP_INFO = Gauge(
     "campus_app_info", "The running app's version", ["version"], multiprocess_mode="max"
 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import falcon
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine
 
 from app.domain.errors import InvalidInput
@@ -23,6 +24,8 @@ class Deps:
     engine: Engine
     contract: dict[str, Any]
     readiness: Readiness
+    # Collectors that read the database when /metrics is scraped.
+    database_metrics: CollectorRegistry
 
 
 class Resource:

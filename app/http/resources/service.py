@@ -36,7 +36,8 @@ class Metrics(Resource):
         else:
             registry = REGISTRY
         resp.content_type = CONTENT_TYPE_LATEST
-        resp.data = generate_latest(registry)
+        # Then what is read from the database now, the same whichever process answers.
+        resp.data = generate_latest(registry) + generate_latest(self.deps.database_metrics)
 
 
 class OpenApi(Resource):

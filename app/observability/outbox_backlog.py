@@ -1,0 +1,110 @@
+"""The outbox backlog on the app's /metrics, read from the database at each scrape.
+
+The backlog is a property of the database, not of a process. The dispatcher exports its own
+figures as node-exporter textfile metrics, which exist only where a node exporter reads its
+file (single hosts); every deployment scrapes the app, so the app reports them too, under
+names of its own. Every process of every pod reports the same database-wide figures: rules
+aggregate them with max(), never sum().
+
+A scrape must stay cheap and must always answer: one statement on the partial index of
+pending messages, on a connection of its own (the request pool belongs to requests), under a
+short statement timeout on PostgreSQL. A failed read is logged at most once a minute and
+reported as campus_outbox_metrics_up 0 in place of the figures, so a broken read shows
+instead of the series silently going missing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import structlog
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from app.observability import metrics
+from app.services import outbox
+from app.settings import Settings
+from app.store.engine import normalise_url
+
+# Prometheus waits 10 s for a scrape by default: connecting and reading stay well inside it.
+CONNECT_TIMEOUT_SECONDS = 2
+STATEMENT_TIMEOUT_MS = 1000
+LOG_EVERY_SECONDS = 60.0
+
+log = structlog.get_logger("app.metrics")
+
+
+def scrape_engine(settings: Settings) -> Engine:
+    """An engine for reads at scrape time: never the request pool, and quick to give up.
+
+    It keeps no connection between scrapes (every 30 s): the app's processes then hold no
+    more idle connections than their request threads and readiness probes already do.
+    """
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() == "sqlite":
+        return create_engine(
+            url,
+            poolclass=NullPool,
+            hide_parameters=True,
+            connect_args={"timeout": CONNECT_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+    return create_engine(
+        url,
+        poolclass=NullPool,
+        hide_parameters=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": "-c jit=off"},
+    )
+
+
+class OutboxBacklog:
+    """A Prometheus collector: the outbox's unsent messages, read from `engine` when scraped."""
+
+    def __init__(self, engine: Engine, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._engine = engine
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._next_log = float("-inf")
+        self._failed_unlogged = 0
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """The backlog and the age of its oldest message, and whether they could be read."""
+        try:
+            backlog = self._read()
+        except Exception as error:  # a scrape answers whatever happened to the database
+            self._record_failure(error)
+            yield GaugeMetricFamily(metrics.OUTBOX_METRICS_UP, metrics.OUTBOX_METRICS_UP_HELP, 0)
+            return
+        yield GaugeMetricFamily(metrics.OUTBOX_UNSENT, metrics.OUTBOX_UNSENT_HELP, backlog.pending)
+        yield GaugeMetricFamily(
+            metrics.OUTBOX_OLDEST_UNSENT,
+            metrics.OUTBOX_OLDEST_UNSENT_HELP,
+            backlog.oldest_age_seconds,
+        )
+        yield GaugeMetricFamily(metrics.OUTBOX_METRICS_UP, metrics.OUTBOX_METRICS_UP_HELP, 1)
+
+    def _read(self) -> outbox.Backlog:
+        with self._engine.connect() as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                # LOCAL: the timeout ends with this transaction, whatever the connection's next use.
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+            return outbox.backlog(conn)
+
+    def _record_failure(self, error: Exception) -> None:
+        # Prometheus scrapes every 30 s from each of its replicas: one line a minute says enough.
+        now = self._monotonic()
+        with self._lock:
+            self._failed_unlogged += 1
+            if now < self._next_log:
+                return
+            count, self._failed_unlogged = self._failed_unlogged, 0
+            self._next_log = now + LOG_EVERY_SECONDS
+        log.warning(
+            "outbox_metrics_failed",
+            error=type(error).__name__,
+            detail=str(error).splitlines()[0][:200] if str(error) else "",
+            count=count,
+        )
