@@ -116,6 +116,9 @@ def test_the_app_exports_the_metrics_the_platform_relies_on(app_metrics: AppMetr
         "campus_http_request_duration_seconds_bucket",
         "campus_http_requests_shed_total",
         "campus_propagation_errors_total",
+        "campus_outbox_unsent_messages",
+        "campus_outbox_oldest_unsent_seconds",
+        "campus_outbox_metrics_up",
     ):
         assert name in app_metrics.names
 

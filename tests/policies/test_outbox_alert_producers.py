@@ -1,5 +1,6 @@
-"""CampusOutboxStuck can fire on both deployments: on single hosts from the dispatcher's own
-textfile (written by the timer or cron entry of the app_host role), on Kubernetes from
+"""CampusOutboxStuck can fire on both deployments: everywhere from the backlog the app reads
+from the database at each scrape; on single hosts from the dispatcher's own textfile too
+(written by the timer or cron entry of the app_host role), on Kubernetes from
 kube-state-metrics' view of the dispatcher's CronJob, whose name the rule must match."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import yaml
 from platform_tools import metrics_catalogue as catalogue
 from tests.policies import metric_producers as mp
 from tests.policies.promql_names import metric_names
+from tests.policies.test_metric_names import app_metrics as app_metrics_fixture
 
 RULES = Path(__file__).resolve().parents[2] / "policies/prometheus/rules/campus-employers.yml"
 APP_HOST = Path(__file__).resolve().parents[2] / "playbooks/roles/app_host"
@@ -21,6 +23,10 @@ def _expression() -> str:
     groups = yaml.safe_load(RULES.read_text())["groups"]
     (rule,) = [r for g in groups for r in g["rules"] if r.get("alert") == "CampusOutboxStuck"]
     return rule["expr"]
+
+
+# The app's real /metrics, built once for this module as test_metric_names builds it.
+app_metrics = pytest.fixture(scope="module", name="app_metrics")(app_metrics_fixture.__wrapped__)
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +68,16 @@ def test_on_single_hosts_the_scheduled_dispatcher_writes_the_textfile_the_rule_r
     assert any(job["command"] == "outbox dispatch" for job in jobs)
     settings = (APP_HOST / "templates/ops.env.j2").read_text()
     assert "PLATFORM_TOOLS_TEXTFILE_DIR=" in settings
+
+
+def test_on_every_deployment_the_rule_reads_the_backlog_the_app_reports(prod, app_metrics):
+    names = metric_names(_expression())
+    from_app = {n for n in names if mp.producer_of(n, app_metrics.names) == mp.APP}
+    assert from_app == {"campus_outbox_oldest_unsent_seconds"}
+    # Kubernetes: the app's ServiceMonitor; a single host (staging): the monitoring role's
+    # campus-app job (production's hosts' Prometheus scrapes no app: it runs in the cluster).
+    assert mp.APP in mp.kubernetes_producers(prod)
+    assert mp.APP in mp.host_producers("staging")
+    # Every app process reports the same database-wide age: a sum would grow with the pods.
+    assert "max(campus_outbox_oldest_unsent_seconds)" in _expression()
+    assert "sum(" not in _expression()
