@@ -199,7 +199,9 @@ OPS_METRICS: tuple[MetricSpec, ...] = (
         SOURCE_EXAM_DOCUMENTS,
         ["kind"],
     ),
-    # Outbox dispatcher: what is still unsent after each run, and when it last ran.
+    # Outbox dispatcher: what is still unsent after each run, and when it last ran. The app's
+    # /metrics reads the backlog at each scrape under names of its own
+    # (app/observability/metrics.py), so every deployment has it without this textfile.
     _spec(
         "campus_outbox_backlog_messages",
         "gauge",
