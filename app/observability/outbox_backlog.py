@@ -46,6 +46,7 @@ def scrape_engine(settings: Settings) -> Engine:
     """
     url = make_url(normalise_url(settings.database_url))
     if url.get_backend_name() == "sqlite":
+        # A WAL reader waits for no writer, only rarely (recovery after a crash): bounded.
         return create_engine(
             url,
             poolclass=NullPool,
@@ -56,6 +57,7 @@ def scrape_engine(settings: Settings) -> Engine:
         url,
         poolclass=NullPool,
         hide_parameters=True,
+        # JIT would compile the count of a large backlog for longer than the count takes.
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": "-c jit=off"},
     )
 
