@@ -341,6 +341,9 @@ class JobsConfig:
     outbox_schedule: str
     validate_schedule: str
     resources: Resources
+    # The volume that keeps the dispatcher's journal of accepted Message-IDs between runs.
+    journal_storage_size: str
+    journal_storage_class: str | None
 
 
 @dataclass(frozen=True)
@@ -547,9 +550,24 @@ def _read_jobs(root: _Section, app_host: str) -> JobsConfig:
         outbox_schedule=_cron_default(s, "outboxSchedule", "* * * * *"),
         validate_schedule=_cron_default(s, "validateSchedule", "*/5 * * * *"),
         resources=_resources(s, "resources"),
+        # Most provisioners hand out no less than 1Gi; the journal itself stays small.
+        journal_storage_size=_storage_size(s, "journalStorageSize", default="1Gi"),
+        journal_storage_class=s.optional_string(
+            "journalStorageClass", _DNS_NAME, "a StorageClass name"
+        ),
     )
     s.done()
     return result
+
+
+def _storage_size(section: _Section, name: str, default: str) -> str:
+    value = section.quantity(name, default)
+    # A valid quantity, but no volume: milli-bytes ("500m") or nothing at all.
+    if value.endswith("m") or float(value.rstrip("kKMGTim")) == 0:
+        raise ConfigError(
+            f"{section.key(name)} must be a storage size such as 64Mi or 1Gi, got {value!r}"
+        )
+    return value
 
 
 def _is_ip(value: str) -> bool:

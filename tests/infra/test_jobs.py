@@ -97,6 +97,23 @@ def _parse(flat: dict):
             ' "memoryLimit": "128Mi"}}',
             "jobs.outboxSchedule must be a cron schedule of 5 fields",
         ),
+        *(
+            (
+                "campus-platform:jobs",
+                '{"smtpRelayHost": "smtp.example.org", "journalStorageSize": ' + size + ","
+                ' "resources": {"cpuRequest": "50m", "cpuLimit": "1", "memoryRequest": "64Mi",'
+                ' "memoryLimit": "128Mi"}}',
+                "jobs.journalStorageSize must be a ",
+            )
+            for size in ('"a lot"', '"1GB"', '"500m"', '"0"', '""')
+        ),
+        (
+            "campus-platform:jobs",
+            '{"smtpRelayHost": "smtp.example.org", "journalStorageClass": "Fast SSD",'
+            ' "resources": {"cpuRequest": "50m", "cpuLimit": "1", "memoryRequest": "64Mi",'
+            ' "memoryLimit": "128Mi"}}',
+            "jobs.journalStorageClass must be a StorageClass name",
+        ),
     ],
 )
 def test_bad_jobs_settings_are_refused_naming_the_key(key, value, message):
