@@ -129,6 +129,7 @@ APP_KINDS = (
     ("", "ServiceAccount"),
     ("batch", "Job"),
     ("batch", "CronJob"),  # the scheduled commands of jobs.py
+    ("", "PersistentVolumeClaim"),  # the outbox dispatcher's journal (jobs.py)
     ("apps", "Deployment"),
     ("", "Service"),
     ("networking.k8s.io", "Ingress"),
