@@ -101,8 +101,8 @@ class Admission:
     def early_shed(self, method: str, path: str) -> bytes | None:
         """The raw 503 for a request the server sheds before queueing it; None for a probe.
 
-        The server asks when the oldest request in its queue already waited past the budget
-        (app.http.worker): this one would wait longer still.
+        The server asks when the oldest request in its queue already waited past a share of the
+        budget (app.http.worker): this one would wait longer still.
         """
         if path in UNSHED:
             return None
