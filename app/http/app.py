@@ -19,7 +19,7 @@ from app.http.readiness import Readiness, probe_engine
 from app.http.resources.base import Deps
 from app.http.routes import ROUTES
 from app.http.shedding import Admission
-from app.observability.outbox_backlog import OutboxBacklog, scrape_engine
+from app.observability.outbox_backlog import OutboxBacklog
 from app.observability.tracing import instrument_engine, tracer, tracer_provider_for
 from app.services.principal_cache import PrincipalCache
 from app.settings import Settings
@@ -50,9 +50,10 @@ def create_app(
     )
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
+    probe = probe_engine(settings)
     database_metrics = CollectorRegistry()
-    database_metrics.register(OutboxBacklog(scrape_engine(settings)))
-    deps = Deps(settings, engine, spec(ROUTES), Readiness(probe_engine(settings)), database_metrics)
+    database_metrics.register(OutboxBacklog(probe))
+    deps = Deps(settings, engine, spec(ROUTES), Readiness(probe), database_metrics)
     for route in ROUTES:
         app.add_route(route.template, route.resource(deps))
     return app

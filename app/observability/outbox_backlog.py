@@ -7,10 +7,10 @@ names of its own. Every process of every pod reports the same database-wide figu
 aggregate them with max(), never sum().
 
 A scrape must stay cheap and must always answer: one statement on the partial index of
-pending messages, on a connection of its own (the request pool belongs to requests), under a
-short statement timeout on PostgreSQL. A failed read is logged at most once a minute and
-reported as campus_outbox_metrics_up 0 in place of the figures, so a broken read shows
-instead of the series silently going missing.
+pending messages, on the readiness probes' engine (app.http.readiness.probe_engine: never the
+request pool, quick to give up), under a short statement timeout on PostgreSQL. A failed read
+is logged at most once a minute and reported as campus_outbox_metrics_up 0 in place of the
+figures, so a broken read shows instead of the series silently going missing.
 """
 
 from __future__ import annotations
@@ -21,45 +21,16 @@ from collections.abc import Callable, Iterator
 
 import structlog
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine
 
 from app.observability import metrics
 from app.services import outbox
-from app.settings import Settings
-from app.store.engine import normalise_url
 
-# Prometheus waits 10 s for a scrape by default: connecting and reading stay well inside it.
-CONNECT_TIMEOUT_SECONDS = 2
+# Prometheus waits 10 s for a scrape by default: reading stays well inside it.
 STATEMENT_TIMEOUT_MS = 1000
 LOG_EVERY_SECONDS = 60.0
 
 log = structlog.get_logger("app.metrics")
-
-
-def scrape_engine(settings: Settings) -> Engine:
-    """An engine for reads at scrape time: never the request pool, and quick to give up.
-
-    It keeps no connection between scrapes (every 30 s): the app's processes then hold no
-    more idle connections than their request threads and readiness probes already do.
-    """
-    url = make_url(normalise_url(settings.database_url))
-    if url.get_backend_name() == "sqlite":
-        # A WAL reader waits for no writer, only rarely (recovery after a crash): bounded.
-        return create_engine(
-            url,
-            poolclass=NullPool,
-            hide_parameters=True,
-            connect_args={"timeout": CONNECT_TIMEOUT_SECONDS, "check_same_thread": False},
-        )
-    return create_engine(
-        url,
-        poolclass=NullPool,
-        hide_parameters=True,
-        # JIT would compile the count of a large backlog for longer than the count takes.
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "options": "-c jit=off"},
-    )
 
 
 class OutboxBacklog:

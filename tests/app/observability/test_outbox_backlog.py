@@ -15,8 +15,9 @@ from structlog.testing import capture_logs
 
 from app import clock
 from app.http.app import create_app
+from app.http.readiness import probe_engine
 from app.observability import metrics
-from app.observability.outbox_backlog import LOG_EVERY_SECONDS, OutboxBacklog, scrape_engine
+from app.observability.outbox_backlog import LOG_EVERY_SECONDS, OutboxBacklog
 from app.services import outbox
 from app.settings import Settings
 from app.store.engine import build_engine, write_transaction
@@ -87,7 +88,7 @@ def test_an_unreachable_database_leaves_the_scrape_answering_with_up_at_0():
 def test_failed_reads_are_logged_at_most_once_a_minute_with_their_count():
     now = [1000.0]
     registry = CollectorRegistry()
-    registry.register(OutboxBacklog(scrape_engine(UNREACHABLE), monotonic=lambda: now[0]))
+    registry.register(OutboxBacklog(probe_engine(UNREACHABLE), monotonic=lambda: now[0]))
     with capture_logs() as logs:
         for _ in range(3):
             assert outbox_samples(generate_latest(registry).decode()) == {UP: 0}
