@@ -15,7 +15,6 @@ since any client could send the header.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,6 +23,7 @@ import structlog
 
 from app.http.worker import QUEUE_SECONDS
 from app.observability import metrics
+from app.observability.log_throttle import LogThrottle
 
 # Probes and scrapes are never shed: an overloaded pod must still say so.
 UNSHED = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -90,9 +90,7 @@ class Admission:
         self._budget = budget_seconds
         self._route_of = route_of
         self._trust_request_start = trust_request_start
-        self._lock = threading.Lock()
-        self._shed_unlogged = 0
-        self._next_log = 0.0
+        self._shed_log = LogThrottle(LOG_EVERY_SECONDS)
 
     @property
     def budget_seconds(self) -> float:
@@ -133,13 +131,9 @@ class Admission:
         """Count a shed request (and its 503 under its route), and log at most once a second."""
         metrics.HTTP_SHED.labels("queue").inc()
         metrics.HTTP_REQUESTS.labels(method, self._route_of(path), "503").inc()
-        now = time.monotonic()
-        with self._lock:
-            self._shed_unlogged += 1
-            if now < self._next_log:
-                return
-            count, self._shed_unlogged = self._shed_unlogged, 0
-            self._next_log = now + LOG_EVERY_SECONDS
+        count = self._shed_log.count()
+        if count is None:
+            return
         log.warning(
             "requests_shed",
             reason="queue",

@@ -15,7 +15,6 @@ figures, so a broken read shows instead of the series silently going missing.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -24,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine
 
 from app.observability import metrics
+from app.observability.log_throttle import LogThrottle
 from app.services import outbox
 
 # Prometheus waits 10 s for a scrape by default: reading stays well inside it.
@@ -38,10 +38,8 @@ class OutboxBacklog:
 
     def __init__(self, engine: Engine, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._engine = engine
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._next_log = float("-inf")
-        self._failed_unlogged = 0
+        # Prometheus scrapes every 30 s from each of its replicas: one line a minute says enough.
+        self._failures = LogThrottle(LOG_EVERY_SECONDS, monotonic)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """The backlog and the age of its oldest message, and whether they could be read."""
@@ -67,14 +65,9 @@ class OutboxBacklog:
             return outbox.backlog(conn)
 
     def _record_failure(self, error: Exception) -> None:
-        # Prometheus scrapes every 30 s from each of its replicas: one line a minute says enough.
-        now = self._monotonic()
-        with self._lock:
-            self._failed_unlogged += 1
-            if now < self._next_log:
-                return
-            count, self._failed_unlogged = self._failed_unlogged, 0
-            self._next_log = now + LOG_EVERY_SECONDS
+        count = self._failures.count()
+        if count is None:
+            return
         log.warning(
             "outbox_metrics_failed",
             error=type(error).__name__,
