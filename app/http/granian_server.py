@@ -15,6 +15,7 @@ it, so a stop is passed on once and later ones are dropped; granian's own kill t
 stop. If `serve` itself is killed, the kernel stops granian (parent-death signal). Once granian
 has stopped, the metrics directory `serve` made for it is removed, as gunicorn's on_exit hook
 does for gthread.
+
 Granian replaces a worker that dies but says nothing of it, so `serve` looks for the live gauges
 of workers that are gone (requests in flight) every few seconds and drops them, as gunicorn's
 child_exit hook does: a dead worker's requests would otherwise count as in flight for good.

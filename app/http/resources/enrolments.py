@@ -62,7 +62,6 @@ class EnrolmentCancel(Resource):
 class EnrolmentParticipations(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, enrolment_id: int) -> None:
         limit, after = page_params(req)
-
         # The learner (for the access check) comes with the page: (learner_id, page).
         self.lookup(
             req,
