@@ -453,8 +453,8 @@ def _read_database(root: _Section) -> DatabaseConfig:
         # Three instances is the floor: one primary, one synchronous standby, one spare
         # so a node drain never leaves the primary without a synchronous copy.
         instances=s.integer("instances", low=3, high=9),
-        storage_size=s.quantity("storageSize"),
-        wal_storage_size=s.quantity("walStorageSize"),
+        storage_size=_storage_size(s, "storageSize"),
+        wal_storage_size=_storage_size(s, "walStorageSize"),
         storage_class=storage_class,
         max_connections=s.integer("maxConnections", low=20, high=10000),
         resources=_resources(s, "resources"),
@@ -560,7 +560,8 @@ def _read_jobs(root: _Section, app_host: str) -> JobsConfig:
     return result
 
 
-def _storage_size(section: _Section, name: str, default: str) -> str:
+def _storage_size(section: _Section, name: str, default: str | None = None) -> str:
+    """A volume's size: a quantity that is a whole, non-zero number of bytes."""
     value = section.quantity(name, default)
     # A valid quantity, but no volume: milli-bytes ("500m") or nothing at all.
     if value.endswith("m") or float(value.rstrip("kKMGTim")) == 0:
