@@ -22,11 +22,11 @@ import pytest
 
 from app.settings import Settings
 from app.store.engine import build_engine
+from bench.nginx_site import private_temp_paths
 from loadtests.run_local import process_tree
 from tests.app.conftest import token_for
 from tests.app.test_make_run import free_port
 from tests.app.test_served_shedding import serve, surge, wait_ready
-from tests.nginx_sandbox import private_temp_paths
 from tests.processes import alive, still_running
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,6 +4,7 @@ someone measures would break silently (a merge once changed a helper two of them
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,10 @@ def test_serving_benchmark_runs(tmp_path):
                   "--max-connections", "16", tmp_path=tmp_path)  # fmt: skip
         assert f"APP_SERVER={server}" in out, out
         assert "goodput / capacity" in out and "recovery (s)" in out, out
+    if shutil.which("nginx"):
+        out = run("serving.py", "--database-url", url, "--overload", "--proxy", "nginx",
+                  "--overload-rounds", "2", "--seconds", "1", "--connections", "2",
+                  "--overload-seconds", "1", "--max-connections", "16",
+                  tmp_path=tmp_path)  # fmt: skip
+        assert "behind the single host's nginx site (TLS)" in out, out
+        assert out.count("recovery (s)") == 2 and "over 2 rounds" in out, out

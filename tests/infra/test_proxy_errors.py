@@ -20,9 +20,9 @@ from campus_infra.ingresses import controller_values
 from campus_infra.proxy_errors import server_snippet
 
 from app.http.audiences import INTRANET_ENTRY, PUBLIC_ENTRY
+from bench.nginx_site import private_temp_paths
 from tests.infra.conftest import stack_getter
 from tests.infra.upstream import vendored
-from tests.nginx_sandbox import private_temp_paths
 
 APP_413 = b'{"title":"from the app","status":413}'
 

@@ -9,19 +9,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import jinja2
 import pytest
-import yaml
 
 from app.http import nginx_routes
 from app.http.audiences import INTRANET, path_pattern
 from app.http.routes import ROUTES
-from tests.nginx_sandbox import private_temp_paths
-
-from .ansible_cli import PLAYBOOKS
-
-ROLE = PLAYBOOKS / "roles" / "app_host"
-ENTRIES_FILE = ROLE / "files" / "nginx-campus-entries.conf"
+from bench.nginx_site import ENTRIES_FILE, nginx_conf, render_site, self_signed, site_variables
 
 
 def test_the_committed_maps_are_those_of_the_route_table():
@@ -54,44 +47,6 @@ def test_the_generator_writes_the_file_it_is_asked_for(tmp_path: Path):
     assert out.read_text() == nginx_routes.render()
 
 
-def render_site(variables: dict) -> str:
-    """The site template as Ansible renders it (its filters stood in for by Python's)."""
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True)  # noqa: S701
-    environment.filters["bool"] = lambda value: str(value).lower() in ("1", "true", "yes")
-    text = (ROLE / "templates" / "nginx-campus.conf.j2").read_text()
-    return environment.from_string(text).render(ansible_managed="managed", **variables)
-
-
-def site_variables(tmp: Path, **overrides) -> dict:
-    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    variables = {
-        key: defaults[key]
-        for key in (
-            "app_host_http_port",
-            "app_host_max_body_bytes",
-            "app_host_body_margin_bytes",
-            "app_host_request_timeout",
-            "app_host_proxy_timeout_margin",
-            "app_host_public_address",
-            "app_host_intranet_port",
-        )
-    }
-    variables.update(
-        app_host_listen_host="127.0.0.1",
-        app_host_port=8000,
-        app_host_https_port=443,
-        app_host_listen_ipv6=False,
-        app_host_server_name="campus.example.edu",
-        app_host_intranet_address="10.20.0.15",
-        app_host_intranet_server_name="10.20.0.15",
-        app_host_nginx_entries_file=str(ENTRIES_FILE),
-        app_host_tls_certificate=str(tmp / "c.crt"),
-        app_host_tls_private_key=str(tmp / "c.key"),
-    )
-    variables.update(overrides)
-    return variables
-
-
 def test_each_site_sets_its_entry_limits_above_the_apps_and_problem_pages(tmp_path: Path):
     site = render_site(site_variables(tmp_path))
     servers = site.split("# The ")[1:]
@@ -104,30 +59,25 @@ def test_each_site_sets_its_entry_limits_above_the_apps_and_problem_pages(tmp_pa
         assert 'proxy_set_header X-Request-Start "t=${msec}";' in server
         assert f"client_max_body_size {16 * 2**20 + 2**20};" in server
         assert "proxy_read_timeout 130s;" in server and "proxy_send_timeout 130s;" in server
-        for code in (404, 413, 502, 504):
+        for code in (404, 413, 502, 503, 504):
             assert re.search(rf"error_page {code} @campus_\w+;", server), code
-        assert server.count("default_type application/problem+json;") == 4
+        assert server.count("default_type application/problem+json;") == 5
+        # Admission: 2 workers x 4 threads, four requests in flight per thread.
+        assert "limit_conn campus_app_in_flight 32;" in server
+        assert "error_page 503 @campus_overloaded;" in server
     ipv6 = render_site(site_variables(tmp_path, app_host_intranet_address="fd00::5"))
     assert "listen [fd00::5]:8443 ssl http2;" in ipv6
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+needs_nginx = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+
+
+@needs_nginx
 def test_nginx_accepts_the_sites(tmp_path: Path):
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-subj", "/CN=campus.example.edu", "-days", "1",
-         "-keyout", str(tmp_path / "c.key"), "-out", str(tmp_path / "c.crt")],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+    self_signed(tmp_path)
     site = render_site(site_variables(tmp_path, app_host_intranet_address="127.0.0.1"))
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{\n access_log off;\n{private_temp_paths(tmp_path)}"
-        f" include {tmp_path}/site.conf;\n}}\n"
-    )
     done = subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        ["nginx", "-t", "-p", str(tmp_path), "-c", str(nginx_conf(tmp_path, site))],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -60,6 +60,10 @@ def write_inventory(root: Path, hosts: dict[str, dict[str, Any]]) -> Path:
 
 
 BAD_INPUTS = [
+    pytest.param("app_host_max_in_flight", {"app_host_max_in_flight": 0}, id="max-in-flight-zero"),
+    pytest.param(
+        "app_host_max_in_flight", {"app_host_max_in_flight": "32k"}, id="max-in-flight-not-a-number"
+    ),
     pytest.param("postgresql_port", {"postgresql_port": 70000}, id="port-out-of-range"),
     pytest.param("postgresql_port", {"postgresql_port": "5432"}, id="port-as-string"),
     pytest.param("campus_db_password", {"campus_db_password": None}, id="db-password-missing"),
@@ -162,6 +166,7 @@ BAD_INPUTS = [
 GOOD_INPUTS = {
     "correct": {},
     "correct-shared-node-exporter": {"campus_node_exporter_listen_address": "10.20.10.11:9100"},
+    "correct-max-in-flight": {"app_host_max_in_flight": 64},
 }
 
 
