@@ -9,6 +9,7 @@ import json
 import shutil
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -114,6 +115,29 @@ def test_past_the_limit_nginx_answers_503_problem_json_itself_and_lets_probes_th
 
     # The slots are free again once the held requests are answered.
     assert get(port, "/api/v1/learners/2")[0] == 200
+
+
+def test_each_refusal_is_logged_in_its_own_log(site, tmp_path: Path):
+    port, app = site
+    with ThreadPoolExecutor(LIMIT) as pool:
+        held = [pool.submit(get, port, HELD) for _ in range(LIMIT)]
+        for _ in range(LIMIT):
+            assert app.arrived.acquire(timeout=20)
+        for _ in range(3):
+            assert get(port, "/api/v1/learners/4")[0] == 503
+        app.release.set()
+        assert [f.result()[0] for f in held] == [200] * LIMIT
+    # Written in blocks, at most 5 s late (flush=5s).
+    log = tmp_path / "nginx" / "refused.log"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(lines := _lines(log)) < 3:
+        time.sleep(0.2)
+    assert len(lines) == 3, lines
+    assert all('"GET /api/v1/learners/4 HTTP/1.1" 503 ' in line for line in lines), lines
+
+
+def _lines(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
 
 
 def test_the_apps_own_503_passes_through_untouched(site):
