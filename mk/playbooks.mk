@@ -25,6 +25,15 @@ SETUP_TARGETS += test-postgres
 	$(MAKE) apt-update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-apt
 
+# nginx and mtail for the tests that run the single host's site and its count of refusals
+# outside a converge (tests/playbooks/test_nginx_admission.py, the served granian test); the
+# converge installs them too. RUNLEVEL=1 keeps invoke-rc.d from starting the packaged services:
+# the converge configures and starts them.
+SETUP_TARGETS += /usr/sbin/nginx /usr/bin/mtail
+/usr/sbin/nginx /usr/bin/mtail:
+	$(MAKE) --no-print-directory apt-update
+	RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx mtail
+
 test-postgres: install /usr/bin/python3
 ifeq ($(origin TEST_DATABASE_URL),file)
 	$(ANSIBLE_PLAYBOOK) -i playbooks/inventories/local playbooks/database.yml -e '$(TEST_DB_EXTRA_VARS)'

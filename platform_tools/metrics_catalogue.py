@@ -38,6 +38,10 @@ SOURCE_BARMAN_CLOUD = (
     "(port 9187; plugin-barman-cloud internal/cnpgi/instance/metrics.go)"
 )
 SOURCE_POSTGRES_EXPORTER = "prometheus-community/postgres_exporter (single hosts)"
+SOURCE_MTAIL = (
+    "mtail counting nginx's log of refusals (single hosts: app_host role, the monitoring "
+    "role's job campus-proxy)"
+)
 SOURCE_FALCO = "Falco native metrics (webserver.prometheus_metrics_enabled, rules_counters_enabled)"
 SOURCE_KSM = "kube-state-metrics (kube-prometheus-stack)"
 SOURCE_PROMETHEUS = "Prometheus scrape loop (synthetic series)"
@@ -329,6 +333,13 @@ EXPORTER_METRICS: tuple[MetricSpec, ...] = (
         "gauge",
         "The last failed backup as a unix timestamp.",
         SOURCE_BARMAN_CLOUD,
+    ),
+    # mtail on the single hosts (playbooks/roles/app_host/files/campus-refused.mtail).
+    _spec(
+        "campus_proxy_requests_refused_total",
+        "counter",
+        "Requests nginx refused itself past app_host_max_in_flight (never seen by the app).",
+        SOURCE_MTAIL,
     ),
     # postgres_exporter (single hosts provisioned by the playbooks).
     _spec(

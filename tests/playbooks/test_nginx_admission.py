@@ -8,6 +8,7 @@ import http.client
 import json
 import shutil
 import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.nginx_site import free_port, running_site
+from bench.nginx_site import ROLE, free_port, running_site
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 
@@ -134,6 +135,32 @@ def test_each_refusal_is_logged_in_its_own_log(site, tmp_path: Path):
         time.sleep(0.2)
     assert len(lines) == 3, lines
     assert all('"GET /api/v1/learners/4 HTTP/1.1" 503 ' in line for line in lines), lines
+    # The host's mtail program counts them, read by the real mtail.
+    assert refusals_counted(log, tmp_path / "progs") == 3
+
+
+def refusals_counted(log: Path, progs: Path) -> float:
+    """campus_proxy_requests_refused_total once mtail has read `log` with the shipped program."""
+    if shutil.which("mtail") is None:
+        pytest.skip("mtail is not installed (make test installs it)")
+    progs.mkdir()
+    shutil.copy(ROLE / "files" / "campus-refused.mtail", progs)
+    done = subprocess.run(
+        ["mtail", "--one_shot", "--one_shot_format", "prometheus", "--progs", str(progs),
+         "--logs", str(log), "--logtostderr"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    (value,) = [
+        float(line.rsplit(" ", 1)[1])
+        for line in done.stdout.splitlines()
+        if line.startswith("campus_proxy_requests_refused_total{")
+    ]
+    return value
+
+
+def test_the_count_of_refusals_starts_at_zero(tmp_path: Path):
+    (tmp_path / "refused.log").write_text("")
+    assert refusals_counted(tmp_path / "refused.log", tmp_path / "progs") == 0
 
 
 def _lines(log: Path) -> list[str]:

@@ -289,7 +289,7 @@ def test_prometheus_reports_the_app_target_up(converged: Converge) -> None:
         time.sleep(1)
         targets = prometheus_targets()
     assert targets.get("campus-app") == "up", targets
-    assert {"prometheus", "postgresql", "node"} <= set(targets)
+    assert {"prometheus", "postgresql", "node", "campus-proxy"} <= set(targets)
 
 
 def _disk_alert_selectors() -> dict[str, str]:
@@ -462,6 +462,67 @@ def test_a_full_enrolment_batch_passes_nginx_and_a_larger_body_gets_problem_json
     assert head.startswith(b"HTTP/1.1 413"), head
     assert b"Content-Type: application/problem+json" in head
     assert json.loads(payload)["status"] == 413
+
+
+def _refused_total() -> float | None:
+    """campus_proxy_requests_refused_total as Prometheus last scraped it from mtail."""
+    query = "sum(campus_proxy_requests_refused_total)"
+    answer = requests.get(f"{PROMETHEUS}/api/v1/query", params={"query": query}, timeout=10)
+    found = answer.json()["data"]["result"]
+    return float(found[0]["value"][1]) if found else None
+
+
+def _wait_for(read, accept, seconds: float = 90):
+    deadline = time.monotonic() + seconds
+    value = read()
+    while not accept(value) and time.monotonic() < deadline:
+        time.sleep(1)
+        value = read()
+    return value
+
+
+def test_nginx_refuses_past_the_in_flight_limit_and_prometheus_counts_it(
+    converged: Converge,
+) -> None:
+    site = Path("/etc/nginx/sites-available/campus.conf").read_text()
+    limit = int(re.search(r"limit_conn campus_app_in_flight (\d+);", site).group(1))
+    # mtail's first scrape may still be to come.
+    before = _wait_for(_refused_total, lambda value: value is not None)
+    assert before is not None, prometheus_targets()
+    context = ssl.create_default_context(cafile=str(CERTIFICATE))
+    held = []
+    try:
+        # Requests whose body never comes hold their slot in nginx, the app never called.
+        for _ in range(limit):
+            tls = context.wrap_socket(
+                socket.create_connection(("localhost", 443), timeout=30),
+                server_hostname="localhost",
+            )
+            tls.sendall(
+                b"POST /api/v1/organisations HTTP/1.1\r\nHost: localhost\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            )
+            held.append(tls)
+        time.sleep(0.5)  # nginx reads each request's headers before counting it
+        refused = [_send(PUBLIC_SITE, "POST", "/api/v1/organisations", json={}) for _ in range(3)]
+        probe = _send(PUBLIC_SITE, "GET", "/healthz")
+    finally:
+        for tls in held:
+            tls.close()
+    for answer in refused:
+        assert answer.status_code == 503, answer.text[:200]
+        assert answer.headers["Retry-After"] == "1"
+        assert answer.json()["type"].endswith("/problems/overloaded")
+    assert probe.status_code == 200
+    # Once nginx has seen the held connections close, the app answers again (not nginx's 503).
+    status = _wait_for(
+        lambda: _send(PUBLIC_SITE, "POST", "/api/v1/organisations", json={}).status_code,
+        lambda value: value != 503,
+        seconds=10,
+    )
+    assert status in (400, 422), status
+    after = _wait_for(_refused_total, lambda value: value is not None and value >= before + 3)
+    assert after == before + 3
 
 
 def test_nginx_tells_the_app_when_it_took_the_request(converged: Converge) -> None:

@@ -60,6 +60,14 @@ def write_inventory(root: Path, hosts: dict[str, dict[str, Any]]) -> Path:
 
 
 BAD_INPUTS = [
+    pytest.param(
+        "campus_mtail_listen_address", {"campus_mtail_listen_address": "3903"}, id="mtail-no-host"
+    ),
+    pytest.param(
+        "app_host_nginx_refused_log",
+        {"app_host_nginx_refused_log": "refused.log"},
+        id="refused-log-relative",
+    ),
     pytest.param("app_host_max_in_flight", {"app_host_max_in_flight": 0}, id="max-in-flight-zero"),
     pytest.param(
         "app_host_max_in_flight", {"app_host_max_in_flight": "32k"}, id="max-in-flight-not-a-number"

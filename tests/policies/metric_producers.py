@@ -214,6 +214,8 @@ def writes_textfile(objects: list[dict[str, Any]], host_folder: str, name: str) 
 # host that is both (validate_inventory).
 MONITORING_GROUPS = frozenset({"monitoring_servers", "single_hosts"})
 DATABASE_GROUP = "db_servers"
+# Hosts that run the app behind nginx, and so mtail (single-host.yml's app_host role).
+APP_HOST_GROUPS = frozenset({"single_hosts"})
 
 
 def _truthy(value: Any) -> bool:
@@ -311,6 +313,10 @@ def host_producers(
         found[catalogue.SOURCE_POSTGRES_EXPORTER] = "monitoring role job postgresql"
     if targets("monitoring_app_targets"):
         found[APP] = "monitoring role job campus-app"
+    if targets("monitoring_proxy_targets") and any(
+        groups & APP_HOST_GROUPS for groups, _ in hosts.values()
+    ):
+        found[catalogue.SOURCE_MTAIL] = "monitoring role job campus-proxy"
     scrapes = node_exporter_scrapes(inventory, overrides)
     if scrapes:
         found[catalogue.SOURCE_NODE_EXPORTER] = "monitoring role job node: " + ", ".join(

@@ -45,7 +45,13 @@ def _missing(used, app_names, present) -> list[str]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_metric_of_alerts_and_dashboards_has_a_producer(captured, app_metrics, stack):
-    present = mp.kubernetes_producers(captured[stack]) | mp.host_producers()
+    # The platform's two shapes: Kubernetes with its database and monitoring servers
+    # (production), and the single host of a small school (staging is one, as in production).
+    present = (
+        mp.kubernetes_producers(captured[stack])
+        | mp.host_producers()
+        | mp.host_producers("staging")
+    )
     used = _rule_expressions() + _dashboard_expressions()
     assert _missing(used, app_metrics.names, present) == []
 
@@ -78,6 +84,13 @@ def test_production_scrapes_the_node_exporters_of_the_monitoring_and_database_se
     own_off = {"monitoring_node_exporter_enabled": False}
     assert mp.scraped_node_exporters(overrides=own_off) == {"db-1.campus.example.edu"}
     assert catalogue.SOURCE_NODE_EXPORTER in mp.host_producers(overrides=own_off)
+
+
+def test_the_single_host_scrapes_the_count_of_nginx_refusals_and_production_has_none():
+    assert catalogue.SOURCE_MTAIL in mp.host_producers("staging")
+    assert catalogue.SOURCE_MTAIL not in mp.host_producers()
+    unscraped = {"monitoring_proxy_targets": []}
+    assert catalogue.SOURCE_MTAIL not in mp.host_producers("staging", overrides=unscraped)
 
 
 def test_staging_scrapes_the_node_exporter_of_its_one_server():
