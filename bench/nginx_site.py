@@ -93,13 +93,13 @@ def self_signed(directory: Path) -> None:
     )  # fmt: skip
 
 
-def nginx_conf(root: Path, site: str, worker_processes: int | str = "auto") -> Path:
+def nginx_conf(root: Path, site: str) -> Path:
     """A whole nginx configuration around `site` that keeps its files under `root`."""
     (root / "site.conf").write_text(site)
     conf = root / "nginx.conf"
     conf.write_text(
         f"pid {root}/nginx.pid;\nerror_log {root}/error.log;\n"
-        f"worker_processes {worker_processes};\n"
+        "worker_processes auto;\n"
         "events { worker_connections 8192; }\n"
         f"http {{\n access_log off;\n{private_temp_paths(root)}"
         f" include {root}/site.conf;\n}}\n"
@@ -141,6 +141,7 @@ def running_site(root: Path, app_port: int, intranet_port: int, **overrides) -> 
 
 
 def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
