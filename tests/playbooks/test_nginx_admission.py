@@ -146,8 +146,10 @@ def refusals_counted(log: Path, progs: Path) -> float:
     progs.mkdir()
     shutil.copy(ROLE / "files" / "campus-refused.mtail", progs)
     done = subprocess.run(
+        # Even a one-shot run listens: on a port of its own, not the host mtail's.
         ["mtail", "--one_shot", "--one_shot_format", "prometheus", "--progs", str(progs),
-         "--logs", str(log), "--logtostderr"],
+         "--logs", str(log), "--logtostderr", "--address", "127.0.0.1",
+         "--port", str(free_port())],
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     (value,) = [
