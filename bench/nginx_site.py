@@ -17,6 +17,8 @@ from pathlib import Path
 import jinja2
 import yaml
 
+from loadtests.run_local import free_port
+
 ROLE = Path(__file__).resolve().parents[1] / "playbooks" / "roles" / "app_host"
 ENTRIES_FILE = ROLE / "files" / "nginx-campus-entries.conf"
 
@@ -138,13 +140,6 @@ def running_site(root: Path, app_port: int, intranet_port: int, **overrides) -> 
     finally:
         nginx.terminate()
         nginx.wait(timeout=20)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_listening(nginx: subprocess.Popen, port: int) -> None:

@@ -47,11 +47,12 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
-from nginx_site import free_port, running_site  # noqa: E402
+from nginx_site import running_site  # noqa: E402
 from propagation import scratch_database  # noqa: E402
 
 # The servers `python -m app serve` runs (APP_SERVER), as the overload run serves the app.
 from app.settings import SERVERS as SERVED  # noqa: E402
+from loadtests.run_local import free_port  # noqa: E402
 
 CONF = REPO / "app" / "http" / "gunicorn_conf.py"
 SERVERS = ("gthread", "sync", "granian")
@@ -61,6 +62,8 @@ TARGET_WRITE_P99_MS = 300
 TARGET_READS_PER_SECOND = 2000
 TARGET_OVERLOAD_P99_MS = 500
 TARGET_GOODPUT = 0.9
+# The write every run posts: a new learner.
+WRITE_PATH = "/api/v1/learners"
 TARGET_RECOVERY_SECONDS = 10
 TARGET_HEALTHZ_TO_HELLO = 0.5
 
@@ -163,6 +166,11 @@ class Run:
     cpu_seconds: float = 0.0
 
     @property
+    def cpu_cores(self) -> float:
+        """The load generator's share of the cores during the run."""
+        return self.cpu_seconds / self.seconds if self.seconds else 0.0
+
+    @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
@@ -184,11 +192,10 @@ class Bench:
     runs: list[str] = field(default_factory=list)
 
     def wrk(
-        self, target: int | str, path: str, connections: int, seconds: float, post: bool = False,
+        self, base: str, path: str, connections: int, seconds: float, post: bool = False,
         think_ms: int = 0, timeout_s: int = 10, stamp: bool = False,
     ) -> Run:  # fmt: skip
-        """A wrk run against `target`: a port on 127.0.0.1 (HTTP) or a base URL."""
-        base = f"http://127.0.0.1:{target}" if isinstance(target, int) else target
+        """A wrk run against `base` (scheme, host and port) + `path`."""
         script = self.workdir / "bench.lua"
         if not script.exists():
             script.write_text(WRK_SCRIPT)
@@ -323,7 +330,7 @@ def compare(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
         "hello world": ("bench", "/healthz", False),
         "/healthz": ("app", "/healthz", False),
         "read": ("app", f"/api/v1/enrolments/{bench.enrolment_id}", False),
-        "write": ("app", "/api/v1/learners", True),
+        "write": ("app", WRITE_PATH, True),
     }
     apps = {"bench": "serving_hello:application", "app": "app.http.wsgi:application"}
     results: dict[str, dict[str, Run]] = {}
@@ -338,13 +345,14 @@ def compare(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
             serving(server, apps["app"], database_url, args.workers, args.threads,
                     logs["app"]) as app_port,
         ):  # fmt: skip
-            ports = {"bench": hello_port, "app": app_port}
+            bases = {owner: f"http://127.0.0.1:{port}"
+                     for owner, port in (("bench", hello_port), ("app", app_port))}  # fmt: skip
             runs: dict[str, list[Run]] = {name: [] for name in paths}
             for owner, path, post in paths.values():
-                bench.wrk(ports[owner], path, args.connections, 1, post)  # warm up
+                bench.wrk(bases[owner], path, args.connections, 1, post)  # warm up
             for _ in range(args.rounds):
                 for name, (owner, path, post) in paths.items():
-                    runs[name].append(bench.wrk(ports[owner], path, args.connections,
+                    runs[name].append(bench.wrk(bases[owner], path, args.connections,
                                                 args.seconds, post))  # fmt: skip
         results[server] = {name: median_run(taken) for name, taken in runs.items()}
     print(
@@ -419,7 +427,7 @@ def overload(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
     # Granian is served behind a proxy that stamps X-Request-Start; without one, wrk does.
     stamp = args.server == "granian" and args.proxy != "nginx"
     print(
-        f"\nOverload of POST /api/v1/learners on python -m app serve, APP_SERVER={args.server}"
+        f"\nOverload of POST {WRITE_PATH} on python -m app serve, APP_SERVER={args.server}"
         + (" behind the single host's nginx site (TLS)" if args.proxy == "nginx" else "")
         + (" (wrk stamps X-Request-Start as the front proxy would)" if stamp else "")
         + f" ({args.workers} workers x "
@@ -428,7 +436,7 @@ def overload(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
     )
     rounds = []
     with overload_target(args, database_url, log) as base:
-        bench.wrk(base, "/api/v1/learners", args.connections, 1, post=True, stamp=stamp)  # warm up
+        bench.wrk(base, WRITE_PATH, args.connections, 1, post=True, stamp=stamp)  # warm up
         # Capacity and overload measured in turn, each round's ratio from its own pair: the
         # machine's load drifts more between minutes than within one.
         for number in range(1, args.overload_rounds + 1):
@@ -452,7 +460,7 @@ def overload(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
 
 def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: bool) -> dict:
     """Capacity (closed loop), then about --factor times it offered, then the recovery."""
-    path = "/api/v1/learners"
+    path = WRITE_PATH
     capacity_run = bench.wrk(base, path, args.connections, args.seconds, post=True, stamp=stamp)
     capacity = capacity_run.rate_of("201")
     offered_target = args.factor * capacity
@@ -472,15 +480,13 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
     # The physical limit here: wrk needs more of the shared cores to offer three times the
     # rate, and what it takes beyond its share in the capacity run is the app's no longer.
     cores = os.cpu_count() or 1
-    wrk_capacity = capacity_run.cpu_seconds / capacity_run.seconds
-    wrk_overload = run.cpu_seconds / run.seconds
     return {
         "capacity": capacity_run.__dict__,
         "overload": run.__dict__,
         "connections": connections,
         "recovery_seconds": recovery,
         "goodput_ratio": run.rate_of("201") / capacity if capacity else 0.0,
-        "ceiling": min(1.0, (cores - wrk_overload) / (cores - wrk_capacity)),
+        "ceiling": min(1.0, (cores - run.cpu_cores) / (cores - capacity_run.cpu_cores)),
     }
 
 
@@ -501,15 +507,11 @@ def print_round(figures: dict, args: argparse.Namespace) -> None:
         f"{args.overload_seconds:g} s: answers {dict(sorted(run.statuses.items()))}, "
         f"socket errors {run.socket_errors}"
     )
-    ratio = figures["goodput_ratio"]
-    cores = os.cpu_count() or 1
-    wrk_capacity = capacity_run.cpu_seconds / capacity_run.seconds
-    wrk_overload = run.cpu_seconds / run.seconds
-    ceiling = figures["ceiling"]
+    ratio, ceiling = figures["goodput_ratio"], figures["ceiling"]
     print(
-        f"load generator: {wrk_capacity:.2f} of {cores} cores in the capacity run, "
-        f"{wrk_overload:.2f} under overload: at most {ceiling:.2f} of the capacity is left to "
-        f"the app; goodput / that limit {ratio / ceiling:.2f}"
+        f"load generator: {capacity_run.cpu_cores:.2f} of {os.cpu_count()} cores in the capacity "
+        f"run, {run.cpu_cores:.2f} under overload: at most {ceiling:.2f} of the capacity is left "
+        f"to the app; goodput / that limit {ratio / ceiling:.2f}"
     )
     checks = [
         ("5xx other than 503", run.other_5xx, run.other_5xx == 0),
@@ -542,7 +544,7 @@ def recover(base: str, token: str, since: float, fast_ms: float) -> float | None
         try:
             conn = connection(base)
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            conn.request("POST", "/api/v1/learners", body, headers)
+            conn.request("POST", WRITE_PATH, body, headers)
             status = conn.getresponse().status
             conn.close()
         except OSError:

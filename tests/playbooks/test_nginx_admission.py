@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.nginx_site import ROLE, free_port, running_site
+from bench.nginx_site import ROLE, running_site
+from loadtests.run_local import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 
