@@ -275,6 +275,16 @@ def test_app_runs_as_its_own_unprivileged_user(converged: Converge) -> None:
     assert user == "campus"
 
 
+def _wait_for(read, accept, seconds: float = 90):
+    """What `read()` returns once `accept` takes it, or its last answer after `seconds`."""
+    deadline = time.monotonic() + seconds
+    value = read()
+    while not accept(value) and time.monotonic() < deadline:
+        time.sleep(1)
+        value = read()
+    return value
+
+
 def prometheus_targets() -> dict[str, str]:
     """Health of each active scrape target, by job."""
     data = requests.get(f"{PROMETHEUS}/api/v1/targets", timeout=10).json()["data"]["activeTargets"]
@@ -283,11 +293,7 @@ def prometheus_targets() -> dict[str, str]:
 
 def test_prometheus_reports_the_app_target_up(converged: Converge) -> None:
     # A new target is "unknown" until its first scrape; wait for one scrape interval or so.
-    deadline = time.monotonic() + 60
-    targets = prometheus_targets()
-    while targets.get("campus-app") != "up" and time.monotonic() < deadline:
-        time.sleep(1)
-        targets = prometheus_targets()
+    targets = _wait_for(prometheus_targets, lambda found: found.get("campus-app") == "up", 60)
     assert targets.get("campus-app") == "up", targets
     assert {"prometheus", "postgresql", "node", "campus-proxy"} <= set(targets)
 
@@ -321,16 +327,15 @@ def test_prometheus_has_filesystems_the_disk_alerts_watch(converged: Converge) -
         f"({selectors['node_filesystem_avail_bytes']} / {selectors['node_filesystem_size_bytes']})"
         f" and {selectors['node_filesystem_readonly']} == 0"
     )
-    # The node target's first scrape may still be to come.
-    deadline = time.monotonic() + 60
-    while True:
+
+    def filesystems() -> list[dict]:
         answer = requests.get(f"{PROMETHEUS}/api/v1/query", params={"query": query}, timeout=10)
         body = answer.json()
         assert body["status"] == "success", body
-        found = body["data"]["result"]
-        if found or time.monotonic() > deadline:
-            break
-        time.sleep(1)
+        return body["data"]["result"]
+
+    # The node target's first scrape may still be to come.
+    found = _wait_for(filesystems, bool, 60)
     assert found, f"no filesystem series matches {query}"
     for series in found:
         labels = series["metric"]
@@ -470,15 +475,6 @@ def _refused_total() -> float | None:
     answer = requests.get(f"{PROMETHEUS}/api/v1/query", params={"query": query}, timeout=10)
     found = answer.json()["data"]["result"]
     return float(found[0]["value"][1]) if found else None
-
-
-def _wait_for(read, accept, seconds: float = 90):
-    deadline = time.monotonic() + seconds
-    value = read()
-    while not accept(value) and time.monotonic() < deadline:
-        time.sleep(1)
-        value = read()
-    return value
 
 
 def test_nginx_refuses_past_the_in_flight_limit_and_prometheus_counts_it(
