@@ -62,6 +62,7 @@ def site_variables(tls: Path, workers: int = 2, threads: int = 4, **overrides) -
             "app_host_public_address",
             "app_host_intranet_port",
             "app_host_nginx_refused_log",
+            "app_host_nginx_access_log",
         )
     }
     sizing = {"app_host_workers": workers, "app_host_threads": threads}
@@ -126,6 +127,7 @@ def running_site(root: Path, app_port: int, intranet_port: int, **overrides) -> 
             app_host_http_port=free_port(),
             app_host_public_address="127.0.0.1",
             app_host_nginx_refused_log=str(root / "refused.log"),
+            app_host_nginx_access_log=str(root / "access.log"),
             **overrides,
         )
     )

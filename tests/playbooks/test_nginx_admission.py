@@ -119,7 +119,7 @@ def test_past_the_limit_nginx_answers_503_problem_json_itself_and_lets_probes_th
     assert get(port, "/api/v1/learners/2")[0] == 200
 
 
-def test_each_refusal_is_logged_in_its_own_log(site, tmp_path: Path):
+def test_each_refusal_is_logged_in_its_own_log_the_rest_in_the_access_log(site, tmp_path: Path):
     port, app = site
     with ThreadPoolExecutor(LIMIT) as pool:
         held = [pool.submit(get, port, HELD) for _ in range(LIMIT)]
@@ -129,15 +129,24 @@ def test_each_refusal_is_logged_in_its_own_log(site, tmp_path: Path):
             assert get(port, "/api/v1/learners/4")[0] == 503
         app.release.set()
         assert [f.result()[0] for f in held] == [200] * LIMIT
-    # Written in blocks, at most 5 s late (flush=5s).
     log = tmp_path / "nginx" / "refused.log"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and len(lines := _lines(log)) < 3:
-        time.sleep(0.2)
+    lines = _lines_written(log, 3)
     assert len(lines) == 3, lines
     assert all('"GET /api/v1/learners/4 HTTP/1.1" 503 ' in line for line in lines), lines
-    # The host's mtail program counts them, read by the real mtail.
+    # The requests let in are in the access log, and no refusal is.
+    access = _lines_written(tmp_path / "nginx" / "access.log", LIMIT)
+    assert [f'"GET {HELD} HTTP/1.1" 200 ' in line for line in access] == [True] * LIMIT, access
+    # The host's mtail program counts the refusals, read by the real mtail.
     assert refusals_counted(log, tmp_path / "progs") == 3
+
+
+def _lines_written(log: Path, expected: int) -> list[str]:
+    """The lines of `log` once it holds `expected`: both logs are written in blocks, at most
+    5 s late (flush=5s)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(lines := _lines(log)) < expected:
+        time.sleep(0.2)
+    return lines
 
 
 def refusals_counted(log: Path, progs: Path) -> float:

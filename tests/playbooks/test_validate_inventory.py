@@ -68,6 +68,11 @@ BAD_INPUTS = [
         {"app_host_nginx_refused_log": "refused.log"},
         id="refused-log-relative",
     ),
+    pytest.param(
+        "app_host_nginx_access_log",
+        {"app_host_nginx_access_log": "/var/log/nginx/access log"},
+        id="access-log-with-a-space",
+    ),
     pytest.param("app_host_max_in_flight", {"app_host_max_in_flight": 0}, id="max-in-flight-zero"),
     pytest.param(
         "app_host_max_in_flight", {"app_host_max_in_flight": "32k"}, id="max-in-flight-not-a-number"
