@@ -9,7 +9,7 @@ histogram and into 503s past the budget.
 
 A 503 from a thread still costs a thread's whole round of work (hand-over, parsing, writing,
 hand-back), a fifth of a write: at three times the capacity most of the threads' time would go
-to refusing. So while the oldest request in the queue has waited past half the budget, the
+to refusing. So while the oldest request in the queue has waited past a fifth of the budget, the
 accepting thread answers a new request itself: it peeks at the bytes already received, and when
 they hold a whole request that may be shed (not a probe), reads them, writes the 503 and keeps
 the connection, without a thread, a parser or the app.
@@ -40,10 +40,14 @@ PEEK_BYTES = 16384
 # The accepting thread refuses once the oldest queued request has waited this share of the
 # budget. A request it lets in waits behind the queue already there: let in while the oldest
 # had waited nearly the whole budget, it would exceed the budget itself and cost a thread its
-# parsing only to be refused. At half, writes offered at three times the capacity were served
-# at 0.42 to 0.56 of the capacity instead of 0.31 to 0.38, the p99 of all answers 355 to 471 ms
-# instead of 392 to 504 (bench/serving.py --overload, 6 runs against 2, the same hour).
-EARLY_SHED_SHARE = 0.5
+# parsing only to be refused. Writes offered at 2.5 to 2.8 times the capacity were served at
+# (bench/serving.py --overload):
+# - the whole budget: 0.31 to 0.38 of the capacity, p99 of all answers 392 to 504 ms;
+# then, rounds of each interleaved in the same hour,
+# - half: 0.46 to 0.56, p99 321 to 427 ms (6 rounds);
+# - a fifth: 0.67 to 0.73, p99 242 to 365 ms (5 rounds);
+# - a tenth: 0.54 to 0.72, one p99 at 609 ms (3 rounds).
+EARLY_SHED_SHARE = 0.2
 
 
 class QueueTimedWorker(ThreadWorker):
