@@ -84,4 +84,4 @@ def test_serving_benchmark_runs(tmp_path):
                   "--overload-seconds", "1", "--max-connections", "16",
                   tmp_path=tmp_path)  # fmt: skip
         assert "behind the single host's nginx site (TLS)" in out, out
-        assert out.count("recovery (s)") == 2 and "over 2 rounds" in out, out
+        assert out.count("recovery (s)") == 2 and "undisturbed rounds of 2:" in out, out
