@@ -15,7 +15,8 @@ pause between requests (wrk's delay hook; calibrated in a short first pass, so t
 does not fall with latency as a closed loop's would), time the recovery once it stops, and
 measure the capacity again. Printed: answers by status (503 with and without Retry-After, other
 5xx), p99 of all answers, goodput (201/s) against the mean of the two capacities around it,
-seconds to recover, each against the issue's targets.
+seconds to recover, each against the issue's targets; over several rounds, the median of those
+whose two capacities agree within 15 %.
 
 wrk (Debian package `wrk`; `make bench-serving` installs it) does the load: a Python client would
 be the bottleneck. Everything shares this machine's cores, so read ratios, not absolutes, and
