@@ -502,8 +502,9 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
     cores = os.cpu_count() or 1
     generator_at_capacity = (before.cpu_cores + after.cpu_cores) / 2
     return {
-        "capacity": before.__dict__,
-        "capacity_after": after.__dict__,
+        "capacity_runs": [before.__dict__, after.__dict__],
+        "capacity": capacity,
+        "generator_at_capacity": generator_at_capacity,
         "overload": run.__dict__,
         "connections": connections,
         "recovery_seconds": recovery,
@@ -515,9 +516,8 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
 
 
 def print_round(figures: dict, args: argparse.Namespace) -> None:
-    before, after = Run(**figures["capacity"]), Run(**figures["capacity_after"])
-    run = Run(**figures["overload"])
-    capacity = (before.rate_of("201") + after.rate_of("201")) / 2
+    before, after = (Run(**taken) for taken in figures["capacity_runs"])
+    run, capacity = Run(**figures["overload"]), figures["capacity"]
     p99 = max(before.p99_ms, after.p99_ms)
     recovery = figures["recovery_seconds"]
     retry = run.retry_after_503
@@ -538,7 +538,7 @@ def print_round(figures: dict, args: argparse.Namespace) -> None:
     )
     ratio, ceiling = figures["goodput_ratio"], figures["ceiling"]
     print(
-        f"load generator: {(before.cpu_cores + after.cpu_cores) / 2:.2f} of {os.cpu_count()} "
+        f"load generator: {figures['generator_at_capacity']:.2f} of {os.cpu_count()} "
         f"cores in the capacity runs, {run.cpu_cores:.2f} under overload: at most {ceiling:.2f} "
         f"of the capacity is left to the app; goodput / that limit {ratio / ceiling:.2f}"
     )

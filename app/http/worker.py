@@ -40,7 +40,7 @@ PEEK_BYTES = 16384
 # The accepting thread refuses once the oldest queued request has waited this share of the
 # budget. A request it lets in waits behind the queue already there: let in while the oldest
 # had waited nearly the whole budget, it would exceed the budget itself and cost a thread its
-# parsing only to be refused. Writes offered at 2.5 to 2.8 times the capacity were served at
+# parsing only to be refused. Writes offered at about three times the capacity were served at
 # (bench/serving.py --overload):
 # - the whole budget: 0.31 to 0.38 of the capacity, p99 of all answers 392 to 504 ms;
 # then, rounds of each interleaved in the same hour,
