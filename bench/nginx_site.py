@@ -111,9 +111,9 @@ def nginx_conf(root: Path, site: str) -> Path:
 
 
 @contextmanager
-def running_site(root: Path, app_port: int, intranet_port: int, **overrides) -> Iterator[None]:
+def running_site(root: Path, app_port: int, intranet_port: int, **overrides) -> Iterator[int]:
     """The shipped site in a throwaway nginx: its intranet entry on 127.0.0.1:`intranet_port`
-    over TLS, proxying to the app on `app_port`."""
+    over TLS, proxying to the app on `app_port`. Yields nginx's main process id."""
     root.mkdir(parents=True, exist_ok=True)
     self_signed(root)
     site = render_site(
@@ -138,7 +138,7 @@ def running_site(root: Path, app_port: int, intranet_port: int, **overrides) -> 
     )
     try:
         _wait_listening(nginx, intranet_port)
-        yield
+        yield nginx.pid
     finally:
         nginx.terminate()
         nginx.wait(timeout=20)

@@ -45,12 +45,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
 from nginx_site import running_site  # noqa: E402
+from process_cpu import busy_cores_seconds, cpu_seconds  # noqa: E402
 from propagation import scratch_database  # noqa: E402
 
 # The servers `python -m app serve` runs (APP_SERVER), as the overload run serves the app.
@@ -169,6 +171,10 @@ class Run:
     socket_errors: int
     # The load generator's own CPU time (user + system): it shares the machine's cores.
     cpu_seconds: float = 0.0
+    # CPU seconds of each watched part of the stack (Bench.watched) during the run, and of
+    # the whole machine (every core together).
+    cpu_parts: dict[str, float] = field(default_factory=dict)
+    busy_seconds: float = 0.0
 
     @property
     def cpu_cores(self) -> float:
@@ -195,6 +201,9 @@ class Bench:
     workdir: Path
     wrk_threads: int = 2
     runs: list[str] = field(default_factory=list)
+    # Parts of the stack whose CPU each run measures: name and root process (with its
+    # descendants); PostgreSQL's processes are found by name.
+    watched: dict[str, int] = field(default_factory=dict)
 
     def wrk(
         self, base: str, path: str, connections: int, seconds: float, post: bool = False,
@@ -217,14 +226,23 @@ class Bench:
         }
         threads = max(1, min(self.wrk_threads, connections))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        parts_before, busy_before = self.parts_cpu(), busy_cores_seconds()
         subprocess.run(
             ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
              f"--timeout={timeout_s}s", "-s", str(script), f"{base}{path}"],
             env=env, check=True, capture_output=True, text=True,
         )  # fmt: skip
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        parts = {part: used - parts_before[part] for part, used in self.parts_cpu().items()}
+        busy = busy_cores_seconds() - busy_before
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        return Run(**json.loads(out.read_text()), cpu_seconds=cpu)
+        return Run(**json.loads(out.read_text()), cpu_seconds=cpu, cpu_parts=parts,
+                   busy_seconds=busy)  # fmt: skip
+
+    def parts_cpu(self) -> dict[str, float]:
+        if not self.watched:
+            return {}
+        return cpu_seconds(self.watched, {"PostgreSQL": "postgres"})
 
 
 def server_command(server: str, app: str, port: int, workers: int, threads: int) -> list[str]:
@@ -245,10 +263,17 @@ def server_command(server: str, app: str, port: int, workers: int, threads: int)
     ]  # fmt: skip
 
 
+class Served(NamedTuple):
+    """A server the benchmark started: its port and its main process."""
+
+    port: int
+    pid: int
+
+
 @contextmanager
 def serving(
     server: str, app: str, database_url: str, workers: int, threads: int, log: Path
-) -> Iterator[int]:
+) -> Iterator[Served]:
     port = free_port()
     metrics_dir = tempfile.mkdtemp(prefix="campus-metrics-bench-")
     env = {
@@ -273,7 +298,7 @@ def serving(
     )  # fmt: skip
     try:
         wait_answering(process, port, log)
-        yield port
+        yield Served(port, process.pid)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -346,12 +371,12 @@ def compare(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
         logs = {which: bench.workdir / f"{server}-{which}.log" for which in apps}
         with (
             serving(server, apps["bench"], database_url, args.workers, args.threads,
-                    logs["bench"]) as hello_port,
+                    logs["bench"]) as hello,
             serving(server, apps["app"], database_url, args.workers, args.threads,
-                    logs["app"]) as app_port,
+                    logs["app"]) as served_app,
         ):  # fmt: skip
-            bases = {owner: f"http://127.0.0.1:{port}"
-                     for owner, port in (("bench", hello_port), ("app", app_port))}  # fmt: skip
+            bases = {"bench": f"http://127.0.0.1:{hello.port}",
+                     "app": f"http://127.0.0.1:{served_app.port}"}  # fmt: skip
             runs: dict[str, list[Run]] = {name: [] for name in paths}
             for owner, path, post in paths.values():
                 bench.wrk(bases[owner], path, args.connections, 1, post)  # warm up
@@ -411,20 +436,22 @@ def verdict_of(met: bool) -> str:
 
 
 @contextmanager
-def overload_target(args: argparse.Namespace, database_url: str, log: Path) -> Iterator[str]:
+def overload_target(
+    args: argparse.Namespace, database_url: str, log: Path
+) -> Iterator[tuple[str, dict[str, int]]]:
     """The base URL the overload is offered to: the app itself, or the shipped nginx site's
-    intranet entry (TLS) in front of it with --proxy nginx."""
+    intranet entry (TLS) in front of it with --proxy nginx; and the root process of each."""
     with serving(args.server, "app.http.wsgi:application", database_url, args.workers,
-                 args.threads, log) as port:  # fmt: skip
+                 args.threads, log) as app:  # fmt: skip
         if args.proxy != "nginx":
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{app.port}", {"app": app.pid}
             return
         entry = free_port()
         sizing = {"workers": args.workers, "threads": args.threads}
         if args.max_in_flight:
             sizing["app_host_max_in_flight"] = args.max_in_flight
-        with running_site(log.parent / "nginx", port, entry, **sizing):
-            yield f"https://127.0.0.1:{entry}"
+        with running_site(log.parent / "nginx", app.port, entry, **sizing) as nginx:
+            yield f"https://127.0.0.1:{entry}", {"app": app.pid, "nginx": nginx}
 
 
 def overload(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
@@ -440,7 +467,8 @@ def overload(bench: Bench, args: argparse.Namespace, database_url: str) -> dict:
         f", load average {load_average()}"
     )
     rounds = []
-    with overload_target(args, database_url, log) as base:
+    with overload_target(args, database_url, log) as (base, watched):
+        bench.watched = watched
         bench.wrk(base, WRITE_PATH, args.connections, 1, post=True, stamp=stamp)  # warm up
         # Capacity and overload measured in turn, each round's ratio from its own pair: the
         # machine's load drifts more between minutes than within one.
@@ -542,6 +570,7 @@ def print_round(figures: dict, args: argparse.Namespace) -> None:
         f"cores in the capacity runs, {run.cpu_cores:.2f} under overload: at most {ceiling:.2f} "
         f"of the capacity is left to the app; goodput / that limit {ratio / ceiling:.2f}"
     )
+    print_cpu(capacity_runs=[before, after], overload=run)
     checks = [
         ("5xx other than 503", run.other_5xx, run.other_5xx == 0),
         ("503 without Retry-After", no_retry, no_retry == 0),
@@ -555,6 +584,26 @@ def print_round(figures: dict, args: argparse.Namespace) -> None:
     ]
     for name, value, met in checks:
         print(f"  {name:<26} {value!s:>8}  {verdict_of(met)}")
+
+
+def cpu_per_write(runs: list[Run]) -> dict[str, float]:
+    """Milliseconds of CPU per write created, for each watched part and the load generator."""
+    created = sum(run.statuses.get("201", 0) for run in runs) or 1
+    parts = {part: sum(run.cpu_parts.get(part, 0.0) for run in runs) for part in runs[0].cpu_parts}
+    parts["load generator"] = sum(run.cpu_seconds for run in runs)
+    return {part: 1000 * seconds / created for part, seconds in parts.items()}
+
+
+def print_cpu(capacity_runs: list[Run], overload: Run) -> None:
+    """Where the cores went in the capacity runs and under overload: what each write cost."""
+    at_capacity, under = cpu_per_write(capacity_runs), cpu_per_write([overload])
+    busy = sum(run.busy_seconds for run in capacity_runs) / sum(r.seconds for r in capacity_runs)
+    costs = ", ".join(f"{part} {at_capacity[part]:.2f} -> {under[part]:.2f}" for part in under)
+    print(
+        f"CPU per write created (ms), capacity -> overload: {costs}; total "
+        f"{sum(at_capacity.values()):.2f} -> {sum(under.values()):.2f}; cores busy {busy:.2f} -> "
+        f"{overload.busy_seconds / overload.seconds:.2f} of {os.cpu_count()}"
+    )
 
 
 def recover(base: str, token: str, since: float, fast_ms: float) -> float | None:

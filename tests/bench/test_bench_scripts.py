@@ -4,6 +4,7 @@ someone measures would break silently (a merge once changed a helper two of them
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Where the overload benchmark says the cores went: every part watched, with what it cost.
+CPU_LINE = r"CPU per write created \(ms\), capacity -> overload: {parts}.*load generator [\d.]+"
 
 
 def postgres_url() -> str:
@@ -78,6 +81,7 @@ def test_serving_benchmark_runs(tmp_path):
                   "--max-connections", "16", tmp_path=tmp_path)  # fmt: skip
         assert f"APP_SERVER={server}" in out, out
         assert "goodput / capacity" in out and "recovery (s)" in out, out
+        assert re.search(CPU_LINE.format(parts=r"app [\d.]+ -> [\d.]+, PostgreSQL"), out), out
     if shutil.which("nginx"):
         out = run("serving.py", "--database-url", url, "--overload", "--proxy", "nginx",
                   "--overload-rounds", "2", "--seconds", "1", "--connections", "2",
@@ -85,3 +89,4 @@ def test_serving_benchmark_runs(tmp_path):
                   tmp_path=tmp_path)  # fmt: skip
         assert "behind the single host's nginx site (TLS)" in out, out
         assert out.count("recovery (s)") == 2 and "undisturbed rounds of 2:" in out, out
+        assert re.search(CPU_LINE.format(parts=r"app [\d.]+ -> [\d.]+, nginx [\d.]+ -> "), out), out
