@@ -16,7 +16,9 @@ does not fall with latency as a closed loop's would), time the recovery once it 
 measure the capacity again. Printed: answers by status (503 with and without Retry-After, other
 5xx), p99 of all answers, goodput (201/s) against the mean of the two capacities around it,
 seconds to recover, each against the issue's targets; over several rounds, the median of those
-whose two capacities agree within 15 %.
+whose two capacities agree within 15 %. Each round also prints the CPU each write created cost,
+part by part (app, nginx, PostgreSQL, wrk; bench/process_cpu.py), at capacity and under the
+overload: where the goodput went.
 
 wrk (Debian package `wrk`; `make bench-serving` installs it) does the load: a Python client would
 be the bottleneck. Everything shares this machine's cores, so read ratios, not absolutes, and
