@@ -242,6 +242,7 @@ class Bench:
                    busy_seconds=busy)  # fmt: skip
 
     def parts_cpu(self) -> dict[str, float]:
+        """CPU seconds each watched part and PostgreSQL have used so far (none unwatched)."""
         if not self.watched:
             return {}
         return cpu_seconds(self.watched, {"PostgreSQL": "postgres"})
