@@ -18,7 +18,9 @@ measure the capacity again. Printed: answers by status (503 with and without Ret
 seconds to recover, each against the issue's targets; over several rounds, the median of those
 whose two capacities agree within 15 %. Each round also prints the CPU each write created cost,
 part by part (app, nginx, PostgreSQL, wrk; bench/process_cpu.py), at capacity and under the
-overload: where the goodput went.
+overload: where the goodput went; and the physical limit of the goodput on these shared cores:
+what wrk's extra share leaves and, behind nginx, what answering every refusal at nginx's
+cheapest (its own 404, offered alike) leaves.
 
 wrk (Debian package `wrk`; `make bench-serving` installs it) does the load: a Python client would
 be the bottleneck. Everything shares this machine's cores, so read ratios, not absolutes, and
@@ -73,6 +75,8 @@ TARGET_GOODPUT = 0.9
 DISTURBED = 0.15
 # The write every run posts: a new learner.
 WRITE_PATH = "/api/v1/learners"
+# A path no entry publishes: nginx answers it (404 problem+json) without the app.
+UNPUBLISHED_PATH = "/bench/unpublished"
 TARGET_RECOVERY_SECONDS = 10
 TARGET_HEALTHZ_TO_HELLO = 0.5
 
@@ -497,7 +501,7 @@ def print_summary(rounds: list[dict]) -> None:
     print(head, f"{listed}; median {median:.2f} ({verdict_of(median >= TARGET_GOODPUT)})")
     limited = sorted(r["goodput_ratio"] / r["ceiling"] for r in steady)
     print(
-        "goodput / the capacity the load generator leaves: "
+        "goodput / the physical limit: "
         f"{', '.join(f'{x:.2f}' for x in limited)}; median {statistics.median(limited):.2f}"
     )
 
@@ -532,6 +536,18 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
     # rate, and what it takes beyond its share in the capacity runs is the app's no longer.
     cores = os.cpu_count() or 1
     generator_at_capacity = (before.cpu_cores + after.cpu_cores) / 2
+    generator_left = (cores - run.cpu_cores) / (cores - generator_at_capacity)
+    # Behind nginx, each refusal is an answer nginx sends: its cheapest answer, to a path no
+    # entry publishes, offered as the overload was (connections, pauses and length: each
+    # connection's TLS handshake weighs the same), is what any refusal costs at the least.
+    answer_ms = None
+    if "nginx" in bench.watched:
+        own = bench.wrk(base, UNPUBLISHED_PATH, connections, args.overload_seconds, post=True,
+                        think_ms=think)  # fmt: skip
+        if set(own.statuses) != {"404"}:
+            raise SystemExit(f"{UNPUBLISHED_PATH} was not answered by nginx alone: {own.statuses}")
+        answer_ms = 1000 * own.cpu_parts["nginx"] / max(own.requests, 1)
+    refusing = run.rate_of("503") * (answer_ms or 0.0) / 1000
     return {
         "capacity_runs": [before.__dict__, after.__dict__],
         "capacity": capacity,
@@ -542,7 +558,9 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
         "goodput_ratio": run.rate_of("201") / capacity if capacity else 0.0,
         # The machine changed during the round: its ratio is printed, not judged.
         "disturbed": abs(before.rate_of("201") - after.rate_of("201")) / highest > DISTURBED,
-        "ceiling": min(1.0, (cores - run.cpu_cores) / (cores - generator_at_capacity)),
+        "generator_left": min(1.0, generator_left),
+        "refusal_answer_ms": answer_ms,
+        "ceiling": min(1.0, (cores - run.cpu_cores - refusing) / (cores - generator_at_capacity)),
     }
 
 
@@ -568,10 +586,19 @@ def print_round(figures: dict, args: argparse.Namespace) -> None:
         f"socket errors {run.socket_errors}"
     )
     ratio, ceiling = figures["goodput_ratio"], figures["ceiling"]
+    # Alone, the app refuses in Python: no cheaper answer of its own to compare with.
+    answer_ms = figures["refusal_answer_ms"]
+    refusals = (
+        ""
+        if answer_ms is None
+        else f", and answering the refusals at nginx's cheapest ({1000 * answer_ms:.0f} µs each, "
+        f"its own 404 offered alike) leaves {ceiling:.2f}"
+    )
     print(
-        f"load generator: {figures['generator_at_capacity']:.2f} of {os.cpu_count()} "
-        f"cores in the capacity runs, {run.cpu_cores:.2f} under overload: at most {ceiling:.2f} "
-        f"of the capacity is left to the app; goodput / that limit {ratio / ceiling:.2f}"
+        f"physical limit: the load generator takes {figures['generator_at_capacity']:.2f} of "
+        f"{os.cpu_count()} cores in the capacity runs, {run.cpu_cores:.2f} under overload and "
+        f"leaves {figures['generator_left']:.2f} of the capacity{refusals}; "
+        f"goodput / that limit {ratio / ceiling:.2f}"
     )
     print_cpu(capacity_runs=[before, after], overload=run)
     checks = [

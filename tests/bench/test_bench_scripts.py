@@ -15,6 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Where the overload benchmark says the cores went: every part watched, with what it cost.
 CPU_LINE = r"CPU per write created \(ms\), capacity -> overload: {parts}.*load generator [\d.]+"
+# The goodput's physical limit on shared cores; behind nginx, with what a refusal costs it.
+LIMIT_LINE = r"physical limit: .* leaves [\d.]+ of the capacity{refusals}; goodput / that limit"
 
 
 def postgres_url() -> str:
@@ -82,6 +84,7 @@ def test_serving_benchmark_runs(tmp_path):
         assert f"APP_SERVER={server}" in out, out
         assert "goodput / capacity" in out and "recovery (s)" in out, out
         assert re.search(CPU_LINE.format(parts=r"app [\d.]+ -> [\d.]+, PostgreSQL"), out), out
+        assert re.search(LIMIT_LINE.format(refusals=""), out), out
     if shutil.which("nginx"):
         out = run("serving.py", "--database-url", url, "--overload", "--proxy", "nginx",
                   "--overload-rounds", "2", "--seconds", "1", "--connections", "2",
@@ -90,3 +93,5 @@ def test_serving_benchmark_runs(tmp_path):
         assert "behind the single host's nginx site (TLS)" in out, out
         assert out.count("recovery (s)") == 2 and "undisturbed rounds of 2:" in out, out
         assert re.search(CPU_LINE.format(parts=r"app [\d.]+ -> [\d.]+, nginx [\d.]+ -> "), out), out
+        refusals = r", and answering the refusals at nginx's cheapest \(\d+ µs each.* leaves [\d.]+"
+        assert re.search(LIMIT_LINE.format(refusals=refusals), out), out
