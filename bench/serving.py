@@ -548,6 +548,7 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
             raise SystemExit(f"{UNPUBLISHED_PATH} was not answered by nginx alone: {own.statuses}")
         answer_ms = 1000 * own.cpu_parts["nginx"] / max(own.requests, 1)
     refusing = run.rate_of("503") * (answer_ms or 0.0) / 1000
+    left = (cores - run.cpu_cores - refusing) / (cores - generator_at_capacity)
     return {
         "capacity_runs": [before.__dict__, after.__dict__],
         "capacity": capacity,
@@ -560,7 +561,8 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
         "disturbed": abs(before.rate_of("201") - after.rate_of("201")) / highest > DISTURBED,
         "generator_left": min(1.0, generator_left),
         "refusal_answer_ms": answer_ms,
-        "ceiling": min(1.0, (cores - run.cpu_cores - refusing) / (cores - generator_at_capacity)),
+        # Bounded away from zero: the goodput is divided by it.
+        "ceiling": min(1.0, max(left, 0.01)),
     }
 
 
