@@ -2,8 +2,8 @@
 database, one worker with one thread and a 20 ms queue budget, hit by bursts of 96 concurrent
 authenticated reads. One thread serves a read in a millisecond or more, so each burst queues
 for far longer than the budget: some requests must be shed, each with 503 and Retry-After,
-none may fail with another 5xx, probes must answer during the bursts, and once the bursts stop
-every request is served again. Assertions are counts, never timings."""
+none may fail with another 5xx, probes must answer during the bursts, and half a second after
+the bursts stop every request is served again. Assertions are counts, never timings."""
 
 from __future__ import annotations
 
@@ -122,8 +122,13 @@ class Surge:
         assert shed_total(self.metrics) == len(shed)
 
 
-def surge(port: int, auth: str, metrics_url: str, settle: float = 0.0) -> Surge:
-    """Bursts of reads on `port` with probes meanwhile, then sequential reads after `settle`."""
+def surge(port: int, auth: str, metrics_url: str, settle: float = 0.5) -> Surge:
+    """Bursts of reads on `port` with probes meanwhile, then sequential reads after `settle`.
+
+    The pause lets the server drain what the surge left: its one thread still has to close
+    the 96 connections the client just closed, and a read arriving meanwhile queues behind
+    them and may be shed, rightly (on a loaded machine, the first read after the surge was).
+    """
     base = f"http://127.0.0.1:{port}"
     probes: list = []
     connections = [
