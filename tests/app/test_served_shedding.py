@@ -31,6 +31,10 @@ CONNECTIONS = 96
 BURSTS = 6
 # A learner no test creates, whatever ran before on the shared database: served reads are 404.
 MISSING = f"/api/v1/learners/{2**62}"
+# The server's one thread still has to close the surge's 96 connections once the client closed
+# them, and a read arriving meanwhile queues behind them and may be shed, rightly (on a loaded
+# machine, the first read after the surge was): the sequential reads start after this pause.
+SETTLE_SECONDS = 0.5
 
 
 def serve(tmp_path: Path, database_url: str, port: int, **settings: str) -> subprocess.Popen:
@@ -122,13 +126,9 @@ class Surge:
         assert shed_total(self.metrics) == len(shed)
 
 
-def surge(port: int, auth: str, metrics_url: str, settle: float = 0.5) -> Surge:
-    """Bursts of reads on `port` with probes meanwhile, then sequential reads after `settle`.
-
-    The pause lets the server drain what the surge left: its one thread still has to close
-    the 96 connections the client just closed, and a read arriving meanwhile queues behind
-    them and may be shed, rightly (on a loaded machine, the first read after the surge was).
-    """
+def surge(port: int, auth: str, metrics_url: str) -> Surge:
+    """Bursts of reads on `port` with probes meanwhile, then sequential reads SETTLE_SECONDS
+    after the last burst."""
     base = f"http://127.0.0.1:{port}"
     probes: list = []
     connections = [
@@ -144,7 +144,7 @@ def surge(port: int, auth: str, metrics_url: str, settle: float = 0.5) -> Surge:
         prober.join()
     for conn in connections:
         conn.close()
-    time.sleep(settle)
+    time.sleep(SETTLE_SECONDS)
     after = [requests.get(f"{base}{MISSING}", headers={"Authorization": auth},
                           timeout=10).status_code for _ in range(20)]  # fmt: skip
     return Surge(answers, probes, after, requests.get(metrics_url, timeout=10).text)
