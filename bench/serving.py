@@ -536,7 +536,8 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
     # rate, and what it takes beyond its share in the capacity runs is the app's no longer.
     cores = os.cpu_count() or 1
     generator_at_capacity = (before.cpu_cores + after.cpu_cores) / 2
-    generator_left = (cores - run.cpu_cores) / (cores - generator_at_capacity)
+    share = cores - generator_at_capacity  # what the capacity runs left to the stack
+    generator_left = (cores - run.cpu_cores) / share
     # Behind nginx, each refusal is an answer nginx sends: its cheapest answer, to a path no
     # entry publishes, offered as the overload was (connections, pauses and length: each
     # connection's TLS handshake weighs the same), is what any refusal costs at the least.
@@ -548,7 +549,6 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
             raise SystemExit(f"{UNPUBLISHED_PATH} was not answered by nginx alone: {own.statuses}")
         answer_ms = 1000 * own.cpu_parts["nginx"] / max(own.requests, 1)
     refusing = run.rate_of("503") * (answer_ms or 0.0) / 1000
-    left = (cores - run.cpu_cores - refusing) / (cores - generator_at_capacity)
     return {
         "capacity_runs": [before.__dict__, after.__dict__],
         "capacity": capacity,
@@ -562,7 +562,7 @@ def overload_round(bench: Bench, args: argparse.Namespace, base: str, stamp: boo
         "generator_left": min(1.0, generator_left),
         "refusal_answer_ms": answer_ms,
         # Bounded away from zero: the goodput is divided by it.
-        "ceiling": min(1.0, max(left, 0.01)),
+        "ceiling": min(1.0, max(generator_left - refusing / share, 0.01)),
     }
 
 
