@@ -9,23 +9,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, func, select
 
-from app.services.employer_requests import submit_request
 from app.services.request_validator import validate_submitted
 from app.store.engine import write_transaction
 from app.store.schema import enrolment, learner
 from app.store.schema_employers import employer_request, request_employee
-from tests.app.employers.builders import employees, request_body, rule, sign_up
+from tests.app.employers.builders import rule, sign_up
+from tests.app.employers.test_validator import _queue
 from tests.app.fixtures import School, post
 from tests.app.plans import executed_plan, rows_read, sent, stale_statistics
 
 TABLES = (employer_request, request_employee, learner, enrolment)
-
-
-def _queue(engine: Engine, step: int, requests: int, prefix: str) -> None:
-    with write_transaction(engine) as conn:
-        for i in range(requests):
-            people = employees(5, 7, f"{prefix}{i}-")
-            submit_request(conn, 1, request_body(step, people, f"{prefix}{i}"))
 
 
 def _validate(engine: Engine, approved: int) -> None:
@@ -47,10 +40,10 @@ def test_facts_of_a_run_never_pair_requests_with_enrolments(client, engine, staf
     for _ in range(20):
         school.enrol()
     with stale_statistics(engine, TABLES):
-        # The surge: 300 requests approved (1,500 employees enrolled in the step), 100 more.
-        _queue(engine, school.step, 300, "A")
+        # The surge: 300 requests approved (600 employees enrolled in the step), 100 more.
+        _queue(engine, 300, "A")
         _validate(engine, 300)
-        _queue(engine, school.step, 100, "B")
+        _queue(engine, 100, "B")
         statement, parameters = sent(engine, _is_facts_query, lambda: _validate(engine, 100))
         plan = executed_plan(engine, statement, parameters, generic=False)
     with engine.connect() as conn:
